@@ -1,0 +1,162 @@
+//! Where features come from. Every backend (FlatGeobuf today; PostGIS, PMTiles and MBTiles
+//! later) implements [`Source`]; nothing above this module knows which one it talks to.
+//!
+//! The trait is synchronous on purpose: the HTTP layer calls it on tokio's blocking pool and the
+//! tile seeder will call it from rayon workers, so both share one code path.
+
+pub mod flatgeobuf;
+
+use crate::crs::CrsError;
+use crate::temporal::Interval;
+use geo_types::{Geometry, Rect};
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid FlatGeobuf file: {detail}")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("{path}: the file changed on disk after it was opened; restart tessera to publish the new version")]
+    Changed { path: PathBuf },
+    #[error("{path}: {detail}")]
+    Config { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Crs(#[from] CrsError),
+}
+
+/// The type of a property, as the OpenAPI document and queryables describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Boolean,
+    Integer,
+    Number,
+    String,
+    DateTime,
+    /// JSON text or binary: returned, not filterable.
+    Other,
+}
+
+impl FieldType {
+    /// JSON Schema type name.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            FieldType::Boolean => "boolean",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::String | FieldType::DateTime => "string",
+            FieldType::Other => "object",
+        }
+    }
+    /// Whether the property can be used as an equality filter in a query string.
+    pub fn filterable(self) -> bool {
+        !matches!(self, FieldType::Other)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldType,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    /// Raw JSON text (FlatGeobuf `Json` columns).
+    Json(String),
+}
+
+impl Value {
+    /// Equality as a query-string filter means it: numbers compare by value across types.
+    pub fn matches(&self, wanted: &Value) -> bool {
+        match (self, wanted) {
+            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => *a as f64 == *b,
+            (a, b) => a == b,
+        }
+    }
+}
+
+/// Feature ids are integers (position in the file, or an integer id property) or strings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FeatureId {
+    Int(u64),
+    String(String),
+}
+
+impl std::fmt::Display for FeatureId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeatureId::Int(i) => write!(f, "{i}"),
+            FeatureId::String(s) => f.write_str(s),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub id: FeatureId,
+    /// In CRS84 (lon, lat).
+    pub geometry: Option<Geometry<f64>>,
+    /// One value per field of [`SourceInfo::fields`], in the same order.
+    pub properties: Vec<Value>,
+}
+
+/// What a source knows about itself once opened.
+#[derive(Debug, Clone)]
+pub struct SourceInfo {
+    pub fields: Vec<Field>,
+    /// Geometry type name as GeoJSON spells it (`MultiPolygon`, ...), or `Unknown`.
+    pub geometry_type: String,
+    pub storage_crs: u32,
+    pub feature_count: u64,
+    /// Extent in CRS84; `None` for an empty layer.
+    pub extent: Option<Rect<f64>>,
+    /// Extent of the temporal property, when the layer has one.
+    pub temporal_extent: Option<Interval>,
+}
+
+/// A request for a page of features; every criterion is ANDed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// In CRS84. Features whose geometry intersects it (or that have no geometry) match.
+    pub bbox: Option<Rect<f64>>,
+    pub datetime: Option<Interval>,
+    /// Equality on properties: (field index, value).
+    pub equals: Vec<(usize, Value)>,
+    pub offset: u64,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub features: Vec<Feature>,
+    pub number_matched: u64,
+}
+
+/// Options a configured layer passes to its source.
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    pub id_property: Option<String>,
+    pub temporal_start: Option<String>,
+    pub temporal_end: Option<String>,
+    /// Overrides (or supplies) the CRS of the stored coordinates.
+    pub storage_crs: Option<u32>,
+}
+
+pub trait Source: Send + Sync + std::fmt::Debug {
+    fn info(&self) -> &SourceInfo;
+    /// A page of the features that match `query`, and how many match in all.
+    fn query(&self, query: &Query) -> Result<Page, SourceError>;
+    /// One feature by the id it is published under.
+    fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError>;
+}

@@ -1,0 +1,124 @@
+//! Instants and intervals as OGC API `datetime` and feature properties write them.
+
+use time::format_description::well_known::{Iso8601, Rfc3339};
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+
+/// Seconds since the Unix epoch, UTC.
+pub type Instant = i64;
+
+/// An interval with optional open ends; an instant is an interval with both ends equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    pub start: Option<Instant>,
+    pub end: Option<Instant>,
+}
+
+impl Interval {
+    pub fn intersects(&self, other: &Interval) -> bool {
+        let starts_before_other_ends = match (self.start, other.end) {
+            (Some(s), Some(e)) => s <= e,
+            _ => true,
+        };
+        let ends_after_other_starts = match (self.end, other.start) {
+            (Some(e), Some(s)) => e >= s,
+            _ => true,
+        };
+        starts_before_other_ends && ends_after_other_starts
+    }
+}
+
+/// Parses an RFC 3339 date-time (`2024-05-01T10:00:00Z`) or a date (`2024-05-01`, as
+/// midnight UTC; with `end_of_day` the last second of that day).
+pub fn parse_instant(s: &str, end_of_day: bool) -> Option<Instant> {
+    let s = s.trim();
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t.unix_timestamp());
+    }
+    if let Ok(d) = Date::parse(s, &Iso8601::DATE) {
+        let t = if end_of_day {
+            Time::from_hms(23, 59, 59).ok()?
+        } else {
+            Time::MIDNIGHT
+        };
+        return Some(PrimitiveDateTime::new(d, t).assume_utc().unix_timestamp());
+    }
+    // Date-times without an offset (as FlatGeobuf files often store them) are read as UTC.
+    if let Ok(t) = PrimitiveDateTime::parse(s, &Iso8601::DEFAULT) {
+        return Some(t.assume_utc().unix_timestamp());
+    }
+    None
+}
+
+/// Parses the OGC API `datetime` parameter: an instant, `a/b`, `../b`, `a/..` (an empty side
+/// is open too). Errors say what was wrong.
+pub fn parse_datetime_param(s: &str) -> Result<Interval, String> {
+    let side = |v: &str, end: bool| -> Result<Option<Instant>, String> {
+        if v.is_empty() || v == ".." {
+            Ok(None)
+        } else {
+            parse_instant(v, end).map(Some).ok_or_else(|| {
+                format!("`{v}` is not an RFC 3339 date or date-time (e.g. 2024-05-01 or 2024-05-01T10:00:00Z)")
+            })
+        }
+    };
+    match s.split_once('/') {
+        None => {
+            if s.is_empty() || s == ".." {
+                return Err("an instant must be a date or date-time, not empty or `..`".into());
+            }
+            let start = side(s, false)?;
+            // A bare date means the whole day.
+            let end = if s.len() == 10 { side(s, true)? } else { start };
+            Ok(Interval { start, end })
+        }
+        Some((a, b)) => {
+            if b.contains('/') {
+                return Err("an interval has exactly one `/`".into());
+            }
+            let (start, end) = (side(a, false)?, side(b, true)?);
+            if start.is_none() && end.is_none() {
+                return Err("an interval needs at least one closed end".into());
+            }
+            if let (Some(s), Some(e)) = (start, end)
+                && s > e
+            {
+                return Err(format!("the interval starts ({a}) after it ends ({b})"));
+            }
+            Ok(Interval { start, end })
+        }
+    }
+}
+
+/// RFC 3339 text of an instant, for extents.
+pub fn format_instant(t: Instant) -> String {
+    OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_documented_form() {
+        let day = parse_datetime_param("2020-01-02").unwrap();
+        assert_eq!(day.end.unwrap() - day.start.unwrap(), 86_399);
+        assert!(parse_datetime_param("2020-01-02T10:00:00Z").is_ok());
+        assert_eq!(parse_datetime_param("../2020-01-02").unwrap().start, None);
+        assert_eq!(parse_datetime_param("2020-01-02/..").unwrap().end, None);
+        assert_eq!(parse_datetime_param("2020-01-02/").unwrap().end, None);
+        for bad in ["", "..", "../..", "yesterday", "2020-13-01", "2021-01-01/2020-01-01", "a/b/c"] {
+            assert!(parse_datetime_param(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn intervals_intersect() {
+        let i = |a: Option<i64>, b: Option<i64>| Interval { start: a, end: b };
+        assert!(i(Some(0), Some(10)).intersects(&i(Some(10), None)));
+        assert!(!i(Some(0), Some(10)).intersects(&i(Some(11), None)));
+        assert!(i(None, None).intersects(&i(Some(5), Some(5))));
+    }
+}
