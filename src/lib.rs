@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod crs;
+pub mod geojson;
 pub mod server;
 pub mod source;
 pub mod temporal;

@@ -1,1 +1,181 @@
-fn main(){}
+//! The `tessera` command: `serve` and `check`.
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tessera::catalogue::Catalogue;
+use tessera::catalogue::lr65::Voce;
+use tessera::config::Config;
+use tessera::server;
+
+#[derive(Parser)]
+#[command(name = "tessera", version, about = "OGC API - Features for Tuscan territorial data, classified by L.R. 65/2014")]
+struct Cli {
+    /// Log as JSON lines instead of text (for log collectors).
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the configured layers; with no config and no SOURCE, the bundled sample data.
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, short, env = "TESSERA_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on (overrides `server.bind`), e.g. 0.0.0.0:8080.
+        #[arg(long, short)]
+        bind: Option<String>,
+        /// FlatGeobuf files or folders to publish at once as unclassified preview layers.
+        sources: Vec<PathBuf>,
+    },
+    /// Validate a configuration and its data, and print what would be published.
+    Check {
+        #[arg(long, short, env = "TESSERA_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// The sample configuration: `sample-data/tessera.toml` here, or in the source tree.
+fn bundled_config() -> Option<PathBuf> {
+    [
+        PathBuf::from("sample-data/tessera.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/tessera.toml"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+}
+
+fn load(config: Option<PathBuf>, sources: &[PathBuf]) -> Result<(Config, Catalogue), String> {
+    let path = match config {
+        Some(p) => Some(p),
+        None if sources.is_empty() => Some(bundled_config().ok_or(
+            "no --config given and the sample data (sample-data/tessera.toml) is not here: run from the tessera folder, or pass --config FILE or a FlatGeobuf file",
+        )?),
+        None => None,
+    };
+    let config = match &path {
+        Some(p) => Config::load(p).map_err(|e| e.to_string())?,
+        None => Config::empty(),
+    };
+    let mut catalogue = Catalogue::from_config(&config).map_err(|e| error_chain(&e))?;
+    catalogue.add_previews(sources).map_err(|e| error_chain(&e))?;
+    Ok((config, catalogue))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.log_json);
+    match cli.command {
+        Command::Check { config } => match load(config, &[]) {
+            Ok((config, catalogue)) => {
+                print_summary(&config, &catalogue);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tessera: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve { config, bind, sources } => {
+            let (config, catalogue) = match load(config, &sources) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("tessera: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("tessera: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let bind = bind.unwrap_or_else(|| config.server.bind.clone());
+            match runtime.block_on(run(config, catalogue, &bind)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("tessera: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let n = catalogue.layers().len();
+    let app = server::AppState::new(catalogue, config.server.clone());
+    let url = match &config.server.public_url {
+        Some(u) => u.clone(),
+        None if addr.ip().is_unspecified() => format!("http://localhost:{}/", addr.port()),
+        None => format!("http://{addr}/"),
+    };
+    // The first line on stdout is the URL: tests and scripts read it to find the port.
+    println!("tessera: serving {n} collections at {url}");
+    tracing::info!(%addr, collections = n, "listening");
+    server::serve(listener, server::router(app)).await.map_err(|e| e.to_string())
+}
+
+fn print_summary(config: &Config, catalogue: &Catalogue) {
+    if let Some(p) = &config.path {
+        println!("{}: valid", p.display());
+    }
+    println!("{} collections would be published:", catalogue.layers().len());
+    for l in catalogue.layers() {
+        let info = l.source.info();
+        let c = &l.meta.classificazione;
+        let strutture: Vec<&str> = c.strutture().iter().map(|s| s.id()).collect();
+        let stato = c.stato().map(|s| s.kind().id()).unwrap_or("anteprima");
+        let extent = info
+            .extent
+            .map(|r| format!("{:.4},{:.4},{:.4},{:.4}", r.min().x, r.min().y, r.max().x, r.max().y))
+            .unwrap_or_else(|| "empty".into());
+        println!(
+            "  {:<28} {:>8} {:<16} EPSG:{:<6} [{}] {}{}  bbox {}",
+            l.meta.id,
+            info.feature_count,
+            info.geometry_type,
+            info.storage_crs,
+            strutture.join(","),
+            stato,
+            if l.meta.synthetic { " (sintetico)" } else { "" },
+            extent
+        );
+    }
+}

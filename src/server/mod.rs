@@ -1,1 +1,210 @@
-pub fn _x(){}
+//! The HTTP layer: OGC API - Features over the catalogue. It only translates HTTP to library
+//! calls and back; sources are called on the blocking pool.
+
+mod collections;
+mod error;
+mod html;
+mod items;
+mod landing;
+mod middleware;
+mod negotiate;
+mod openapi;
+mod params;
+
+pub use error::ApiError;
+
+use crate::catalogue::{Catalogue, Layer};
+use crate::config::ServerConfig;
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use negotiate::Format;
+use serde_json::{Value as Json, json};
+use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+pub const MEDIA_JSON: &str = "application/json";
+pub const MEDIA_GEOJSON: &str = "application/geo+json";
+pub const MEDIA_HTML: &str = "text/html";
+pub const MEDIA_OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+pub struct AppState {
+    pub catalogue: Catalogue,
+    pub config: ServerConfig,
+    html: html::Templates,
+}
+
+pub type App = Arc<AppState>;
+
+impl AppState {
+    pub fn new(catalogue: Catalogue, config: ServerConfig) -> App {
+        Arc::new(AppState {
+            catalogue,
+            config,
+            html: html::Templates::new(),
+        })
+    }
+
+    fn base(&self, headers: &HeaderMap) -> String {
+        negotiate::base_url(self.config.public_url.as_deref(), headers)
+    }
+
+    fn layer(&self, id: Result<String, ApiError>) -> Result<&Layer, ApiError> {
+        let id = id?;
+        self.catalogue.get(&id).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "there is no collection `{}`; GET /collections lists them",
+                id.escape_debug()
+            ))
+        })
+    }
+}
+
+/// The router with every route and the HTTP behaviour (compression, CORS, ETag, logs).
+pub fn router(app: App) -> Router {
+    let max_url = app.config.max_url_length;
+    let max_age = app.config.cache_max_age;
+    Router::new()
+        .route("/", get(landing::landing))
+        .route("/conformance", get(landing::conformance))
+        .route("/api", get(openapi::api))
+        .route("/health", get(landing::health))
+        .route("/collections", get(collections::collections))
+        .route("/collections/{collection_id}", get(collections::collection))
+        .route("/collections/{collection_id}/items", get(items::items))
+        .route("/collections/{collection_id}/items/{feature_id}", get(items::item))
+        .fallback(|| async {
+            ApiError::not_found("no such resource; the landing page `/` links to everything served")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this resource is read-only: use GET or HEAD",
+            )
+        })
+        .with_state(app)
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::HEAD])
+                .allow_headers(Any)
+                .expose_headers(Any),
+        )
+        .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            middleware::conditional(req, next, max_age)
+        }))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            middleware::guard_uri(req, next, max_url)
+        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri())
+                })
+                .on_response(
+                    |res: &Response, latency: std::time::Duration, _span: &tracing::Span| {
+                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+                    },
+                ),
+        )
+}
+
+/// Maps a path-extraction failure (e.g. invalid percent-encoding) to a 400 exception.
+fn path_param(p: Result<axum::extract::Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let s = p.map(|p| p.0).map_err(|e| ApiError::bad_request(format!("invalid path: {e}")))?;
+    check_id(&s)?;
+    Ok(s)
+}
+
+/// Ids in paths: no control characters, no path separators, bounded length.
+fn check_id(s: &str) -> Result<(), ApiError> {
+    if s.is_empty() || s.len() > 256 || s.chars().any(|c| c.is_control() || c == '/' || c == '\\') || s == ".." {
+        return Err(ApiError::bad_request(format!(
+            "`{}` is not a valid identifier (empty, too long, or with control characters or path separators)",
+            s.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+pub fn link(href: impl Into<String>, rel: &str, media: &str, title: &str) -> Json {
+    json!({"href": href.into(), "rel": rel, "type": media, "title": title})
+}
+
+/// `self` and `alternate` links for a resource offered as JSON (of `json_type`) and HTML.
+fn self_links(url: &str, query: &params::Params, format: Format, json_type: &str) -> Vec<Json> {
+    let json_href = format!("{url}{}", query.with(&[("f", Some("json".into()))]));
+    let html_href = format!("{url}{}", query.with(&[("f", Some("html".into()))]));
+    let (j, h) = match format {
+        Format::Json => ("self", "alternate"),
+        Format::Html => ("alternate", "self"),
+    };
+    vec![
+        link(json_href, j, json_type, "Questo documento in JSON"),
+        link(html_href, h, MEDIA_HTML, "Questo documento in HTML"),
+    ]
+}
+
+fn json_response(body: Vec<u8>, media: &'static str) -> Response {
+    let mut res = body.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    res
+}
+
+fn html_response(body: String) -> Response {
+    let mut res = body.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res
+}
+
+/// Runs a blocking source call; a failing source makes its layer answer 503, others go on.
+async fn blocking<T: Send + 'static>(
+    layer: &Layer,
+    f: impl FnOnce() -> Result<T, crate::source::SourceError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let id = layer.meta.id.clone();
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            tracing::error!(layer = %id, error = %e, "source failed");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("collection `{id}` cannot be read right now: its data source failed; the server log has the details. Other collections are not affected."),
+            ))
+        }
+        Err(e) => {
+            tracing::error!(layer = %id, error = %e, "source task panicked");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("collection `{id}`: internal error while reading"),
+            ))
+        }
+    }
+}
+
+/// Serves `router` on `listener` until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing a SIGTERM handler");
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+            tracing::info!("shutting down");
+        })
+        .await
+}

@@ -78,7 +78,7 @@ impl std::fmt::Debug for FlatGeobufSource {
 
 #[derive(Debug, Clone, PartialEq)]
 struct MatchKey {
-    bbox: Option<[u64; 4]>,
+    bbox: Vec<[u64; 4]>,
     datetime: Option<Interval>,
     equals: Vec<(usize, Value)>,
 }
@@ -446,47 +446,48 @@ impl FlatGeobufSource {
 
     /// Indices of the features matching every criterion of `q`, ascending; `None` means all.
     fn matching(&self, q: &Query) -> Result<Option<Arc<Vec<u32>>>, SourceError> {
-        if q.bbox.is_none() && q.datetime.is_none() && q.equals.is_empty() {
+        if q.bbox.is_empty() && q.datetime.is_none() && q.equals.is_empty() {
             return Ok(None);
         }
         let key = MatchKey {
-            bbox: q.bbox.map(|r| {
-                [r.min().x, r.min().y, r.max().x, r.max().y].map(f64::to_bits)
-            }),
+            bbox: q
+                .bbox
+                .iter()
+                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y].map(f64::to_bits))
+                .collect(),
             datetime: q.datetime,
             equals: q.equals.clone(),
         };
         if let Some(hit) = self.cached(&key) {
             return Ok(Some(hit));
         }
-        let candidates: Vec<u32> = match (q.bbox, &self.tree) {
-            (_, None) => Vec::new(),
-            (None, Some(_)) => (0..self.slots.len() as u32).collect(),
-            (Some(b), Some(tree)) => {
-                let r = self.from_crs84.rect(b)?;
-                let mut hits: Vec<u32> = tree
-                    .search(r.min().x, r.min().y, r.max().x, r.max().y)
-                    .map_err(|e| corrupt(&self.path, format!("index search: {e}")))?
-                    .into_iter()
-                    .map(|h| h.index as u32)
-                    .collect();
+        let candidates: Vec<u32> = match &self.tree {
+            None => Vec::new(),
+            Some(_) if q.bbox.is_empty() => (0..self.slots.len() as u32).collect(),
+            Some(tree) => {
+                let mut hits = Vec::new();
+                for b in &q.bbox {
+                    let r = self.from_crs84.rect(*b)?;
+                    let found = tree
+                        .search(r.min().x, r.min().y, r.max().x, r.max().y)
+                        .map_err(|e| corrupt(&self.path, format!("index search: {e}")))?;
+                    hits.extend(found.into_iter().map(|h| h.index as u32));
+                }
                 hits.sort_unstable();
+                hits.dedup();
                 hits
             }
         };
-        // Features whose box lies inside the query box match without being decoded.
-        let inner = match q.bbox {
-            Some(b) if self.from_crs84.is_identity() => Some(b),
-            _ => None,
-        };
+        // Features whose box lies inside a query box match without being decoded (only when
+        // the boxes are in the storage CRS, so containment is exact).
+        let inner: &[Rect<f64>] = if self.from_crs84.is_identity() { &q.bbox } else { &[] };
         let needs_props = q.datetime.is_some() || !q.equals.is_empty();
         let mut sure = Vec::new();
         let mut to_check = Vec::new();
         for &i in &candidates {
             let s = &self.slots[i as usize].bbox;
-            let inside = inner.is_some_and(|b| {
-                b.contains(&Rect::new(Coord { x: s[0], y: s[1] }, Coord { x: s[2], y: s[3] }))
-            });
+            let leaf = Rect::new(Coord { x: s[0], y: s[1] }, Coord { x: s[2], y: s[3] });
+            let inside = inner.iter().any(|b| b.contains(&leaf));
             if inside && !needs_props {
                 sure.push(i);
             } else {
@@ -494,7 +495,7 @@ impl FlatGeobufSource {
             }
         }
         let mut matched = sure;
-        let check_geometry = q.bbox.is_some();
+        let check_geometry = !q.bbox.is_empty();
         self.for_each(&to_check, check_geometry, |i, f| {
             if self.matches(q, &f) {
                 matched.push(i);
@@ -508,8 +509,9 @@ impl FlatGeobufSource {
     }
 
     fn matches(&self, q: &Query, f: &Feature) -> bool {
-        if let (Some(b), Some(g)) = (q.bbox, &f.geometry)
-            && !g.intersects(&b)
+        if let Some(g) = &f.geometry
+            && !q.bbox.is_empty()
+            && !q.bbox.iter().any(|b| g.intersects(b))
         {
             return false;
         }

@@ -128,8 +128,9 @@ pub struct SourceInfo {
 /// A request for a page of features; every criterion is ANDed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
-    /// In CRS84. Features whose geometry intersects it (or that have no geometry) match.
-    pub bbox: Option<Rect<f64>>,
+    /// In CRS84. Features whose geometry intersects any of these rectangles (or that have no
+    /// geometry) match; empty means no spatial filter. A bbox across the antimeridian is two.
+    pub bbox: Vec<Rect<f64>>,
     pub datetime: Option<Interval>,
     /// Equality on properties: (field index, value).
     pub equals: Vec<(usize, Value)>,

@@ -1,0 +1,124 @@
+//! Server-side HTML: every JSON resource also as a page, with MapLibre maps of the features.
+
+use super::{ApiError, App};
+use crate::catalogue::Layer;
+use crate::catalogue::lr65::{StatoKind, Struttura, Voce};
+use axum::http::StatusCode;
+use minijinja::{Environment, context};
+use serde_json::Value as Json;
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("map.html", include_str!("templates/map.html")),
+    ("landing.html", include_str!("templates/landing.html")),
+    ("collections.html", include_str!("templates/collections.html")),
+    ("collection.html", include_str!("templates/collection.html")),
+    ("items.html", include_str!("templates/items.html")),
+    ("feature.html", include_str!("templates/feature.html")),
+    ("conformance.html", include_str!("templates/conformance.html")),
+    ("api.html", include_str!("templates/api.html")),
+];
+
+impl Templates {
+    pub fn new() -> Templates {
+        let mut env = Environment::new();
+        for (name, src) in TEMPLATES {
+            env.add_template(name, src).expect("templates are checked by the tests");
+        }
+        Templates { env }
+    }
+
+    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| {
+                tracing::error!(template = name, error = %e, "template failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the HTML page could not be rendered")
+            })
+    }
+
+    /// The struttura × stato table shared by the landing and collections pages.
+    fn matrix(app: &App) -> Json {
+        let rows: Vec<Json> = Struttura::ALL
+            .iter()
+            .map(|s| {
+                let cells: Vec<Json> = StatoKind::ALL
+                    .iter()
+                    .map(|st| {
+                        let layers: Vec<Json> = app
+                            .catalogue
+                            .layers()
+                            .iter()
+                            .filter(|l| {
+                                l.meta.classificazione.strutture().contains(s)
+                                    && l.meta.classificazione.stato().map(|x| x.kind()) == Some(*st)
+                            })
+                            .map(|l| serde_json::json!({"id": l.meta.id, "title": l.meta.title}))
+                            .collect();
+                        serde_json::json!({"stato": st.id(), "layers": layers})
+                    })
+                    .collect();
+                serde_json::json!({"id": s.id(), "etichetta": s.etichetta(), "label": s.label_en(), "cells": cells})
+            })
+            .collect();
+        let previews: Vec<Json> = app
+            .catalogue
+            .layers()
+            .iter()
+            .filter(|l| l.meta.classificazione.is_preview())
+            .map(|l| serde_json::json!({"id": l.meta.id, "title": l.meta.title}))
+            .collect();
+        serde_json::json!({
+            "stati": StatoKind::ALL.iter().map(|s| serde_json::json!({"id": s.id(), "etichetta": s.etichetta()})).collect::<Vec<_>>(),
+            "rows": rows,
+            "previews": previews,
+        })
+    }
+
+    pub fn landing(&self, app: &App, base: &str, body: &Json) -> Result<String, ApiError> {
+        self.render("landing.html", context! {
+            site => app.config.title, base => base, title => app.config.title,
+            data => body, matrix => Self::matrix(app),
+        })
+    }
+
+    pub fn page(&self, name: &str, app: &App, base: &str, title: &str, body: &Json) -> Result<String, ApiError> {
+        self.render(name, context! {
+            site => app.config.title, base => base, title => title,
+            data => body, matrix => Self::matrix(app),
+        })
+    }
+
+    pub fn collection(&self, app: &App, base: &str, layer: &Layer, body: &Json) -> Result<String, ApiError> {
+        self.render("collection.html", context! {
+            site => app.config.title, base => base, title => layer.meta.title,
+            data => body, collection => body,
+        })
+    }
+
+    pub fn items(&self, app: &App, base: &str, layer: &Layer, body: &Json) -> Result<String, ApiError> {
+        let fields: Vec<&str> = layer.source.info().fields.iter().map(|f| f.name.as_str()).collect();
+        self.render("items.html", context! {
+            site => app.config.title, base => base, title => layer.meta.title,
+            data => body, collection => super::collections::collection_json(layer, base), fields => fields,
+        })
+    }
+
+    pub fn feature(&self, app: &App, base: &str, layer: &Layer, body: &Json) -> Result<String, ApiError> {
+        self.render("feature.html", context! {
+            site => app.config.title, base => base, title => format!("{} – {}", layer.meta.title, body["id"]),
+            data => body, collection => super::collections::collection_json(layer, base),
+        })
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,242 @@
+//! `/collections/{id}/items` and `/collections/{id}/items/{featureId}`.
+
+use super::negotiate::Format;
+use super::params::{Params, filter_value, format_param, items_params, parse_query};
+use super::{
+    ApiError, App, MEDIA_GEOJSON, MEDIA_JSON, blocking, check_id, html_response,
+    json_response, link, path_param, self_links,
+};
+use crate::geojson;
+use crate::source::{Page, Query};
+use crate::temporal;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use geo_types::{Coord, Rect};
+
+/// Reads `bbox=minx,miny,maxx,maxy[,...]` (4 or 6 numbers, CRS84) into one rectangle, or two
+/// when it crosses the antimeridian (minx > maxx).
+pub fn parse_bbox(raw: &str) -> Result<Vec<Rect<f64>>, ApiError> {
+    let nums: Vec<f64> = raw
+        .split(',')
+        .map(|v| v.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::bad_request(format!("bbox=`{raw}`: every value must be a number")))?;
+    let (minx, miny, maxx, maxy) = match nums.as_slice() {
+        [a, b, c, d] => (*a, *b, *c, *d),
+        [a, b, _, d, e, _] => (*a, *b, *d, *e),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "bbox=`{raw}`: give 4 numbers (minLon,minLat,maxLon,maxLat) or 6 (with heights)"
+            )));
+        }
+    };
+    if [minx, miny, maxx, maxy].iter().any(|v| !v.is_finite()) {
+        return Err(ApiError::bad_request(format!("bbox=`{raw}`: values must be finite")));
+    }
+    if !(-180.0..=180.0).contains(&minx) || !(-180.0..=180.0).contains(&maxx) {
+        return Err(ApiError::bad_request(format!("bbox=`{raw}`: longitudes must lie in -180..180")));
+    }
+    if !(-90.0..=90.0).contains(&miny) || !(-90.0..=90.0).contains(&maxy) {
+        return Err(ApiError::bad_request(format!("bbox=`{raw}`: latitudes must lie in -90..90")));
+    }
+    if miny > maxy {
+        return Err(ApiError::bad_request(format!(
+            "bbox=`{raw}`: the lower latitude ({miny}) is above the upper ({maxy}); the order is minLon,minLat,maxLon,maxLat"
+        )));
+    }
+    let r = |x0: f64, x1: f64| Rect::new(Coord { x: x0, y: miny }, Coord { x: x1, y: maxy });
+    Ok(if minx <= maxx {
+        vec![r(minx, maxx)]
+    } else {
+        vec![r(minx, 180.0), r(-180.0, maxx)]
+    })
+}
+
+fn parse_count(name: &str, raw: &str, min: u64) -> Result<u64, ApiError> {
+    match raw.trim().parse::<u64>() {
+        Ok(v) if v >= min => Ok(v),
+        _ => Err(ApiError::bad_request(format!(
+            "{name}=`{raw}`: {name} must be an integer of at least {min}"
+        ))),
+    }
+}
+
+pub async fn items(
+    State(app): State<App>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let layer = app.layer(path_param(path))?;
+    let specs = items_params(layer, &app.config);
+    let params = parse_query(raw.as_deref(), &specs)?;
+    let format = Format::choose(params.get("f"), &headers)?;
+    let max = app.config.max_limit as u64;
+    let requested = match params.get("limit") {
+        Some(v) => parse_count("limit", v, 1)?,
+        None => app.config.default_limit as u64,
+    };
+    let limit = requested.min(max) as usize;
+    let offset = params.get("offset").map(|v| parse_count("offset", v, 0)).transpose()?.unwrap_or(0);
+    let bbox = params.get("bbox").map(parse_bbox).transpose()?.unwrap_or_default();
+    let datetime = params
+        .get("datetime")
+        .map(|v| temporal::parse_datetime_param(v).map_err(|e| ApiError::bad_request(format!("datetime=`{v}`: {e}"))))
+        .transpose()?;
+    let fields = &layer.source.info().fields;
+    let mut equals = Vec::new();
+    for (name, value) in &params.0 {
+        if let Some(i) = fields.iter().position(|f| &f.name == name)
+            && specs.iter().any(|s| &s.name == name && s.component.is_none())
+        {
+            equals.push((i, filter_value(name, fields[i].kind, value)?));
+        }
+    }
+    let query = Query { bbox, datetime, equals, offset, limit };
+    let source = layer.source.clone();
+    let page = blocking(layer, move || source.query(&query)).await?;
+
+    let base = app.base(&headers);
+    let url = format!("{base}/collections/{}/items", layer.meta.id);
+    let body = write_collection(&page, fields, &url, &params, format, offset, limit);
+    let mut res = match format {
+        Format::Json => json_response(body.bytes, MEDIA_GEOJSON),
+        Format::Html => {
+            let v: serde_json::Value = serde_json::from_slice(&body.bytes)
+                .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            html_response(app.html.items(&app, &base, layer, &v)?)
+        }
+    };
+    let h = res.headers_mut();
+    // The timeStamp changes on every response; the ETag covers everything else.
+    h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{:032x}\"", body.content_hash)).expect("hex"));
+    if requested > max {
+        h.insert(
+            "tessera-limit",
+            HeaderValue::from_str(&format!("{limit}; requested={requested}; maximum={max}")).expect("ascii"),
+        );
+    }
+    for l in &body.link_header {
+        h.append(header::LINK, HeaderValue::from_str(l).expect("urls are ascii"));
+    }
+    Ok(res)
+}
+
+struct Written {
+    bytes: Vec<u8>,
+    content_hash: u128,
+    link_header: Vec<String>,
+}
+
+fn write_collection(
+    page: &Page,
+    fields: &[crate::source::Field],
+    url: &str,
+    params: &Params,
+    format: Format,
+    offset: u64,
+    limit: usize,
+) -> Written {
+    let returned = page.features.len() as u64;
+    let mut links = self_links(url, params, format, MEDIA_GEOJSON);
+    let f = params.get("f").map(str::to_string);
+    let page_href = |o: u64| format!("{url}{}", params.with(&[("offset", Some(o.to_string())), ("limit", Some(limit.to_string())), ("f", f.clone())]));
+    let mut link_header = Vec::new();
+    if offset + returned < page.number_matched {
+        let href = page_href(offset + returned);
+        link_header.push(format!("<{href}>; rel=\"next\"; type=\"{MEDIA_GEOJSON}\""));
+        links.push(link(href, "next", MEDIA_GEOJSON, "Pagina successiva"));
+    }
+    if offset > 0 {
+        let href = page_href(offset.saturating_sub(limit as u64));
+        link_header.push(format!("<{href}>; rel=\"prev\"; type=\"{MEDIA_GEOJSON}\""));
+        links.push(link(href, "prev", MEDIA_GEOJSON, "Pagina precedente"));
+    }
+    let collection_url = url.trim_end_matches("/items");
+    links.push(link(collection_url, "collection", MEDIA_JSON, "La collezione"));
+
+    let mut out = Vec::with_capacity(256 + page.features.len() * 512);
+    out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"numberMatched\":");
+    out.extend_from_slice(page.number_matched.to_string().as_bytes());
+    out.extend_from_slice(b",\"numberReturned\":");
+    out.extend_from_slice(returned.to_string().as_bytes());
+    out.extend_from_slice(b",\"links\":");
+    serde_json::to_writer(&mut out, &links).expect("Vec write");
+    out.extend_from_slice(b",\"features\":[");
+    for (i, feat) in page.features.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        geojson::write_feature(&mut out, feat, fields, b"");
+    }
+    out.push(b']');
+    let content_hash = xxhash_rust::xxh3::xxh3_128(&out);
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default();
+    out.extend_from_slice(b",\"timeStamp\":\"");
+    out.extend_from_slice(now.as_bytes());
+    out.extend_from_slice(b"\"}");
+    Written { bytes: out, content_hash, link_header }
+}
+
+pub async fn item(
+    State(app): State<App>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (cid, fid) = path
+        .map(|p| p.0)
+        .map_err(|e| ApiError::bad_request(format!("invalid path: {e}")))?;
+    super::check_id(&cid)?;
+    let layer = app.layer(Ok(cid))?;
+    check_id(&fid)?;
+    let params = parse_query(raw.as_deref(), &[format_param()])?;
+    let format = Format::choose(params.get("f"), &headers)?;
+    let source = layer.source.clone();
+    let wanted = fid.clone();
+    let feature = blocking(layer, move || source.feature(&wanted)).await?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "collection `{}` has no feature `{}`",
+            layer.meta.id,
+            fid.escape_debug()
+        ))
+    })?;
+    let base = app.base(&headers);
+    let collection_url = format!("{base}/collections/{}", layer.meta.id);
+    let url = format!("{collection_url}/items/{}", form_urlencoded::byte_serialize(fid.as_bytes()).collect::<String>());
+    let mut links = self_links(&url, &params, format, MEDIA_GEOJSON);
+    links.push(link(&collection_url, "collection", MEDIA_JSON, "La collezione"));
+    let mut extra = b",\"links\":".to_vec();
+    serde_json::to_writer(&mut extra, &links).expect("Vec write");
+    let mut out = Vec::new();
+    geojson::write_feature(&mut out, &feature, &layer.source.info().fields, &extra);
+    match format {
+        Format::Json => Ok(json_response(out, MEDIA_GEOJSON)),
+        Format::Html => {
+            let v: serde_json::Value = serde_json::from_slice(&out)
+                .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            Ok(html_response(app.html.feature(&app, &base, layer, &v)?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_forms() {
+        assert_eq!(parse_bbox("10,43,11,44").unwrap().len(), 1);
+        assert_eq!(parse_bbox("10,43,0,11,44,100").unwrap()[0].max().y, 44.0);
+        assert_eq!(parse_bbox("177,65,-177,70").unwrap().len(), 2);
+        for bad in ["10,43,11", "a,b,c,d", "10,44,11,43", "10,43,11,95", "NaN,1,2,3", "10,43,11,44,5", ""] {
+            assert!(parse_bbox(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Request guards and conditional GET: strong ETags, `304 Not Modified`, `Cache-Control`, and
+//! HEAD answered with the same headers as GET.
+
+use super::error::ApiError;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Refuses over-long URLs before any routing or parsing.
+pub async fn guard_uri(req: Request, next: Next, max_len: usize) -> Response {
+    let len = req.uri().to_string().len();
+    if len > max_len {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            format!("the URL is {len} characters long; the limit is {max_len}"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    if_none_match.trim() == "*" || if_none_match.split(',').any(|t| bare(t) == bare(etag))
+}
+
+/// Buffers successful GET responses to give them a strong ETag (per content coding, so a
+/// gzip and an identity body never share one) and answers `If-None-Match` with 304.
+pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response {
+    let head = req.method() == Method::HEAD;
+    if req.method() != Method::GET && !head {
+        return next.run(req).await;
+    }
+    if head {
+        // Run the GET so the validators describe the body a GET would return.
+        *req.method_mut() = Method::GET;
+    }
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let res = next.run(req).await;
+    if res.status() != StatusCode::OK {
+        return strip_if_head(res, head);
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("response body: {e}"))
+                .into_response();
+        }
+    };
+    let coding = parts
+        .headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let base = match parts.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
+        Some(tag) => tag.trim_matches('"').to_string(),
+        None => format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)),
+    };
+    let etag = match coding {
+        Some(c) => format!("\"{base}-{c}\""),
+        None => format!("\"{base}\""),
+    };
+    let etag_value = HeaderValue::from_str(&etag).expect("hex and a coding name are valid");
+    parts.headers.insert(header::ETAG, etag_value);
+    if !parts.headers.contains_key(header::CACHE_CONTROL) {
+        parts.headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_str(&format!("public, max-age={max_age}")).expect("ascii"),
+        );
+    }
+    if if_none_match.is_some_and(|inm| etag_matches(&inm, &etag)) {
+        let mut not_modified = Response::new(Body::empty());
+        *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
+        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY, header::CONTENT_LOCATION] {
+            if let Some(v) = parts.headers.get(&name) {
+                not_modified.headers_mut().insert(name, v.clone());
+            }
+        }
+        for (name, v) in parts.headers.iter() {
+            if name.as_str().starts_with("access-control-") {
+                not_modified.headers_mut().insert(name.clone(), v.clone());
+            }
+        }
+        return not_modified;
+    }
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    parts.headers.remove(header::TRANSFER_ENCODING);
+    if head {
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn strip_if_head(res: Response, head: bool) -> Response {
+    if !head {
+        return res;
+    }
+    let (parts, _) = res.into_parts();
+    Response::from_parts(parts, Body::empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_forms() {
+        assert!(etag_matches("\"abc\"", "\"abc\""));
+        assert!(etag_matches("\"x\", W/\"abc\"", "\"abc\""));
+        assert!(etag_matches("*", "\"abc\""));
+        assert!(!etag_matches("\"abc-gzip\"", "\"abc\""));
+    }
+}

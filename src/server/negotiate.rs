@@ -1,0 +1,120 @@
+//! Which representation a client gets (JSON or HTML), and the base URL links are built on.
+
+use super::error::ApiError;
+use axum::http::{HeaderMap, header};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Html,
+}
+
+impl Format {
+    /// `f=json|html` wins; otherwise HTML only when the client prefers it to JSON, so `*/*`
+    /// (OWSLib, curl) gets JSON and a browser gets HTML.
+    pub fn choose(f: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
+        if let Some(f) = f {
+            return match f {
+                "json" | "geojson" | "application/json" | "application/geo+json" => Ok(Format::Json),
+                "html" | "text/html" => Ok(Format::Html),
+                other => Err(ApiError::bad_request(format!(
+                    "f={other} is not a format this server offers; use f=json or f=html"
+                ))),
+            };
+        }
+        let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+            return Ok(Format::Json);
+        };
+        let (mut html, mut json, mut any) = (0.0f32, 0.0f32, 0.0f32);
+        for part in accept.split(',') {
+            let mut it = part.split(';');
+            let media = it.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = it
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|v| v.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "text/html" | "application/xhtml+xml" => html = html.max(q),
+                "*/*" | "application/*" => any = any.max(q),
+                m if m.contains("json") => json = json.max(q),
+                _ => {}
+            }
+        }
+        let json = json.max(any);
+        if html > json {
+            Ok(Format::Html)
+        } else if json > 0.0 || html == 0.0 && accept.trim().is_empty() {
+            Ok(Format::Json)
+        } else {
+            Err(ApiError::new(
+                axum::http::StatusCode::NOT_ACCEPTABLE,
+                format!("none of the media types in `Accept: {accept}` is offered; this resource is available as JSON and HTML"),
+            ))
+        }
+    }
+}
+
+/// The absolute base URL (no trailing slash): the configured public URL, or what the request
+/// says through `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host`.
+pub fn base_url(public_url: Option<&str>, headers: &HeaderMap) -> String {
+    if let Some(u) = public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let proto = get("x-forwarded-proto")
+        .filter(|p| p == "http" || p == "https")
+        .unwrap_or_else(|| "http".into());
+    let host = get("x-forwarded-host")
+        .or_else(|| get("host"))
+        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .unwrap_or_else(|| "localhost".into());
+    format!("{proto}://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn negotiation_follows_clients() {
+        assert_eq!(Format::choose(None, &HeaderMap::new()).unwrap(), Format::Json);
+        assert_eq!(Format::choose(None, &accept("*/*")).unwrap(), Format::Json);
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        assert_eq!(Format::choose(None, &accept(browser)).unwrap(), Format::Html);
+        assert_eq!(Format::choose(Some("json"), &accept(browser)).unwrap(), Format::Json);
+        assert_eq!(
+            Format::choose(None, &accept("application/geo+json, application/json")).unwrap(),
+            Format::Json
+        );
+        assert_eq!(
+            Format::choose(None, &accept("application/xml")).unwrap_err().status,
+            axum::http::StatusCode::NOT_ACCEPTABLE
+        );
+        assert!(Format::choose(Some("xml"), &HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn base_url_prefers_config_then_forwarded_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("host", "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(base_url(None, &h), "http://127.0.0.1:9000");
+        h.insert("x-forwarded-proto", "https".parse().unwrap());
+        h.insert("x-forwarded-host", "gis.example.it".parse().unwrap());
+        assert_eq!(base_url(None, &h), "https://gis.example.it");
+        assert_eq!(base_url(Some("https://a.it/t/"), &h), "https://a.it/t");
+        h.insert("x-forwarded-host", "evil\"host".parse().unwrap());
+        assert_eq!(base_url(None, &h), "https://127.0.0.1:9000");
+    }
+}

@@ -1,0 +1,215 @@
+//! The OpenAPI 3.0 document, generated from the catalogue and the parameter declarations the
+//! handlers validate with, so it always describes what the server really accepts.
+
+use super::negotiate::Format;
+use super::params::{
+    ParamSpec, bbox_param, datetime_param, format_param, items_params, limit_param, offset_param,
+    parse_query,
+};
+use super::{ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, MEDIA_OPENAPI, html_response, json_response};
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Map, Value as Json, json};
+
+fn param_ref(p: &ParamSpec) -> Json {
+    match p.component {
+        Some(name) => json!({"$ref": format!("#/components/parameters/{name}")}),
+        None => p.openapi(),
+    }
+}
+
+fn errors(codes: &[&str]) -> Map<String, Json> {
+    codes
+        .iter()
+        .map(|c| (c.to_string(), json!({"$ref": format!("#/components/responses/E{c}")})))
+        .collect()
+}
+
+fn operation(id: &str, summary: &str, tag: &str, params: Vec<Json>, ok: Json, error_codes: &[&str]) -> Json {
+    let mut responses = Map::new();
+    responses.insert("200".into(), ok);
+    responses.insert("304".into(), json!({"description": "Not modified: the `If-None-Match` ETag is current."}));
+    responses.extend(errors(error_codes));
+    json!({"get": {
+        "operationId": id,
+        "summary": summary,
+        "tags": [tag],
+        "parameters": params,
+        "responses": responses,
+    }})
+}
+
+fn ok(description: &str, media: &[(&str, &str)]) -> Json {
+    let content: Map<String, Json> = media
+        .iter()
+        .map(|(m, schema)| {
+            let s = if schema.is_empty() { json!({"type": "string"}) } else { json!({"$ref": format!("#/components/schemas/{schema}")}) };
+            (m.to_string(), json!({"schema": s}))
+        })
+        .collect();
+    json!({"description": description, "content": content})
+}
+
+pub fn document(app: &App, base: &str) -> Json {
+    let server = &app.config;
+    let fp = || vec![param_ref(&format_param())];
+    let common_errors = ["400", "406", "414", "500"];
+    let mut paths = Map::new();
+    paths.insert("/".into(), operation("getLandingPage", "Landing page", "Capabilities", fp(),
+        ok("Links to the API definition, the conformance classes and the collections, with the collections grouped by struttura and stato (L.R. 65/2014).", &[(MEDIA_JSON, "landingPage"), (MEDIA_HTML, "")]), &common_errors));
+    paths.insert("/conformance".into(), operation("getConformanceDeclaration", "Conformance classes implemented", "Capabilities", fp(),
+        ok("The conformance classes.", &[(MEDIA_JSON, "confClasses"), (MEDIA_HTML, "")]), &common_errors));
+    paths.insert("/api".into(), operation("getAPIDefinition", "This OpenAPI document", "Capabilities", fp(),
+        ok("The API definition.", &[(MEDIA_OPENAPI, ""), (MEDIA_HTML, "")]), &common_errors));
+    paths.insert("/collections".into(), operation("getCollections", "The collections", "Capabilities", fp(),
+        ok("Every collection, with its metadata and classification.", &[(MEDIA_JSON, "collections"), (MEDIA_HTML, "")]), &common_errors));
+    paths.insert("/health".into(), operation("getHealth", "Liveness", "Capabilities", vec![],
+        ok("The server runs.", &[(MEDIA_JSON, "")]), &["400", "414"]));
+    for layer in app.catalogue.layers() {
+        let id = &layer.meta.id;
+        let tag = layer.meta.title.as_str();
+        paths.insert(format!("/collections/{id}"), operation(&format!("describeCollection.{id}"), &format!("Metadata of `{id}`"), tag, fp(),
+            ok("The collection.", &[(MEDIA_JSON, "collection"), (MEDIA_HTML, "")]), &["400", "404", "406", "414", "500"]));
+        let params: Vec<Json> = items_params(layer, server).iter().map(param_ref).collect();
+        paths.insert(format!("/collections/{id}/items"), operation(&format!("getFeatures.{id}"), &format!("Features of `{id}`"), tag, params,
+            ok("A page of features, in CRS84.", &[(MEDIA_GEOJSON, "featureCollectionGeoJSON"), (MEDIA_HTML, "")]), &["400", "404", "406", "414", "500", "503"]));
+        let mut fparams = fp();
+        fparams.insert(0, json!({"$ref": "#/components/parameters/featureId"}));
+        paths.insert(format!("/collections/{id}/items/{{featureId}}"), operation(&format!("getFeature.{id}"), &format!("One feature of `{id}`"), tag, fparams,
+            ok("The feature, in CRS84.", &[(MEDIA_GEOJSON, "featureGeoJSON"), (MEDIA_HTML, "")]), &["400", "404", "406", "414", "500", "503"]));
+    }
+
+    let mut parameters = Map::new();
+    for p in [format_param(), limit_param(server), offset_param(), bbox_param(), datetime_param()] {
+        parameters.insert(p.component.expect("shared parameter").to_string(), p.openapi());
+    }
+    parameters.insert("featureId".into(), json!({
+        "name": "featureId", "in": "path", "required": true,
+        "description": "The id of a feature: its position in the layer, or the value of the layer's id property.",
+        "schema": {"type": "string"},
+    }));
+    let mut responses = Map::new();
+    for (code, text) in [
+        ("400", "Bad request: an unknown parameter, or a parameter with an invalid value."),
+        ("404", "No such collection or feature."),
+        ("406", "None of the media types in `Accept` is offered."),
+        ("414", "The URL is longer than the server accepts."),
+        ("500", "Internal error."),
+        ("503", "The collection's data source cannot be read right now; other collections are not affected."),
+    ] {
+        responses.insert(format!("E{code}"), json!({
+            "description": text,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/exception"}}},
+        }));
+    }
+
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": server.title,
+            "description": format!("{}\n\nOGC API - Features - Part 1: Core, served by tessera.", server.description),
+            "version": env!("CARGO_PKG_VERSION"),
+            "license": {"name": "EUPL-1.2", "url": "https://interoperable-europe.ec.europa.eu/collection/eupl/eupl-text-eupl-12"},
+        },
+        "servers": [{"url": base, "description": "This server"}],
+        "tags": [{"name": "Capabilities", "description": "Landing page, conformance, API definition, collections"}],
+        "paths": paths,
+        "components": {
+            "parameters": parameters,
+            "responses": responses,
+            "schemas": schemas(),
+        },
+    })
+}
+
+fn schemas() -> Json {
+    let link = json!({
+        "type": "object", "required": ["href", "rel"],
+        "properties": {
+            "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
+            "title": {"type": "string"}, "hreflang": {"type": "string"},
+        },
+    });
+    let links = json!({"type": "array", "items": {"$ref": "#/components/schemas/link"}});
+    json!({
+        "link": link,
+        "exception": {
+            "type": "object", "required": ["type", "title", "status"],
+            "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"},
+                "status": {"type": "integer"}, "detail": {"type": "string"},
+            },
+        },
+        "landingPage": {
+            "type": "object", "required": ["links"],
+            "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": links},
+        },
+        "confClasses": {
+            "type": "object", "required": ["conformsTo"],
+            "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+        },
+        "extent": {
+            "type": "object",
+            "properties": {
+                "spatial": {"type": "object", "properties": {
+                    "bbox": {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}},
+                    "crs": {"type": "string"},
+                }},
+                "temporal": {"type": "object", "properties": {
+                    "interval": {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "format": "date-time", "nullable": true}}},
+                    "trs": {"type": "string"},
+                }},
+            },
+        },
+        "collection": {
+            "type": "object", "required": ["id", "links"],
+            "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+                "links": links, "extent": {"$ref": "#/components/schemas/extent"},
+                "itemType": {"type": "string"}, "crs": {"type": "array", "items": {"type": "string"}},
+                "classificazione": {"type": "object", "description": "Classification by L.R. Toscana 65/2014: struttura(e), stato, and for stato di diritto its kind and act."},
+            },
+        },
+        "collections": {
+            "type": "object", "required": ["links", "collections"],
+            "properties": {"links": links, "collections": {"type": "array", "items": {"$ref": "#/components/schemas/collection"}}},
+        },
+        "featureGeoJSON": {
+            "type": "object", "required": ["type", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "geometry": {"type": "object", "nullable": true},
+                "properties": {"type": "object", "nullable": true},
+                "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+                "links": links,
+            },
+        },
+        "featureCollectionGeoJSON": {
+            "type": "object", "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "items": {"$ref": "#/components/schemas/featureGeoJSON"}},
+                "links": links,
+                "timeStamp": {"type": "string", "format": "date-time"},
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+            },
+        },
+    })
+}
+
+pub async fn api(State(app): State<App>, RawQuery(raw): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+    let params = parse_query(raw.as_deref(), &[format_param()])?;
+    // Clients ask with the OpenAPI media type, which is JSON: only `f` or a browser gets HTML.
+    let format = match params.get("f") {
+        Some(f) => Format::choose(Some(f), &headers)?,
+        None => Format::choose(None, &headers).unwrap_or(Format::Json),
+    };
+    let base = app.base(&headers);
+    let doc = document(&app, &base);
+    match format {
+        Format::Json => Ok(json_response(doc.to_string().into_bytes(), MEDIA_OPENAPI)),
+        Format::Html => Ok(html_response(app.html.page("api.html", &app, &base, "API", &doc)?)),
+    }
+}
