@@ -1,0 +1,132 @@
+//! Compression, CORS, conditional requests, HEAD, caching headers and content types.
+
+mod common;
+
+use common::Server;
+use std::io::Read;
+
+#[test]
+fn gzip_and_brotli_when_accepted() {
+    let s = Server::sample();
+    let plain = s.get("/collections/comuni/items?limit=20");
+    assert!(plain.header("content-encoding").is_none());
+    let gz = s.get_with("/collections/comuni/items?limit=20", &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert!(gz.header("vary").unwrap().to_ascii_lowercase().contains("accept-encoding"));
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..]).read_to_end(&mut out).unwrap();
+    let a: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(a["features"], plain.json()["features"]);
+    assert!(gz.body.len() < out.len() / 2);
+
+    let br = s.get_with("/collections/comuni/items?limit=20", &[("Accept-Encoding", "br")]);
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    let mut out = Vec::new();
+    brotli::Decompressor::new(&br.body[..], 4096).read_to_end(&mut out).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(b["features"], plain.json()["features"]);
+}
+
+#[test]
+fn cors_and_preflight() {
+    let s = Server::sample();
+    let r = s.get_with("/collections", &[("Origin", "https://geoportale.example.it")]);
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    let pre = s.request(
+        "OPTIONS",
+        "/collections/comuni/items",
+        &[
+            ("Origin", "https://geoportale.example.it"),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "if-none-match"),
+        ],
+    );
+    assert!(pre.status == 200 || pre.status == 204, "{}", pre.status);
+    assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
+    assert!(pre.header("access-control-allow-methods").unwrap().contains("GET"));
+}
+
+#[test]
+fn strong_etags_and_304() {
+    let s = Server::sample();
+    for path in ["/collections/comuni", "/collections/comuni/items?limit=5", "/api", "/"] {
+        let r = s.get(path);
+        let etag = r.header("etag").unwrap_or_else(|| panic!("{path}: no ETag")).to_string();
+        assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+        assert!(r.header("cache-control").unwrap().contains("max-age"), "{path}");
+        let again = s.get_with(path, &[("If-None-Match", &etag)]);
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.body.is_empty());
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+        let other = s.get_with(path, &[("If-None-Match", "\"something-else\"")]);
+        assert_eq!(other.status, 200);
+        // A compressed body has its own validator.
+        let gz = s.get_with(path, &[("Accept-Encoding", "gzip")]);
+        if gz.header("content-encoding").is_some() {
+            assert_ne!(gz.header("etag"), Some(etag.as_str()), "{path}");
+            let gz_etag = gz.header("etag").unwrap().to_string();
+            let again = s.get_with(path, &[("Accept-Encoding", "gzip"), ("If-None-Match", &gz_etag)]);
+            assert_eq!(again.status, 304);
+        }
+    }
+    // Different pages differ.
+    let a = s.get("/collections/comuni/items?limit=5");
+    let b = s.get("/collections/comuni/items?limit=5&offset=5");
+    assert_ne!(a.header("etag"), b.header("etag"));
+    // Errors are not cached.
+    assert_eq!(s.get("/collections/x").header("cache-control"), Some("no-store"));
+}
+
+#[test]
+fn head_on_every_get_route() {
+    let s = Server::sample();
+    for path in [
+        "/",
+        "/conformance",
+        "/api",
+        "/collections",
+        "/collections/comuni",
+        "/collections/comuni/items",
+        "/collections/comuni/items/048017",
+        "/health",
+    ] {
+        let get = s.get(path);
+        let head = s.request("HEAD", path, &[]);
+        assert_eq!(head.status, 200, "{path}");
+        assert!(head.body.is_empty());
+        assert_eq!(head.header("content-type"), get.header("content-type"), "{path}");
+        assert_eq!(head.header("content-length"), get.header("content-length"), "{path}");
+        assert_eq!(head.header("etag"), get.header("etag"), "{path}");
+    }
+    assert_eq!(s.request("HEAD", "/collections/nope", &[]).status, 404);
+}
+
+#[test]
+fn content_types_and_health() {
+    let s = Server::sample();
+    let cases = [
+        ("/", "application/json"),
+        ("/conformance", "application/json"),
+        ("/collections", "application/json"),
+        ("/collections/comuni/items", "application/geo+json"),
+        ("/collections/comuni/items/048017", "application/geo+json"),
+        ("/api", "application/vnd.oai.openapi+json;version=3.0"),
+        ("/api?f=html", "text/html; charset=utf-8"),
+    ];
+    for (path, ct) in cases {
+        assert_eq!(s.get(path).header("content-type"), Some(ct), "{path}");
+    }
+    let h = s.json("/health");
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["collections"], 8);
+}
+
+#[test]
+fn request_logs_are_structured() {
+    let s = Server::sample();
+    s.get("/collections/comuni/items?limit=1");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let log = std::fs::read_to_string(&s.stderr).unwrap();
+    let line = log.lines().find(|l| l.contains("/collections/comuni/items")).expect("a request log line");
+    assert!(line.contains("status=200") && line.contains("latency_ms="), "{line}");
+}
