@@ -63,9 +63,17 @@ fn read_comuni(path: &Path) -> Vec<Comune> {
     let src = FlatGeobufSource::open(path, &SourceOptions::default()).expect("comuni_toscana.fgb");
     let fields = &src.info().fields;
     let col = |n: &str| fields.iter().position(|f| f.name == n).expect(n);
-    let (istat, nome, prov, sigla) = (col("istat"), col("nome"), col("provincia"), col("sigla_prov"));
+    let (istat, nome, prov, sigla) = (
+        col("istat"),
+        col("nome"),
+        col("provincia"),
+        col("sigla_prov"),
+    );
     let page = src
-        .query(&Query { limit: usize::MAX, ..Default::default() })
+        .query(&Query {
+            limit: usize::MAX,
+            ..Default::default()
+        })
         .expect("reading comuni");
     let mut out: Vec<Comune> = page
         .features
@@ -117,7 +125,10 @@ fn write_layer(
     rows: Vec<(Geometry<f64>, Vec<V>)>,
 ) {
     let options = FgbWriterOptions {
-        crs: FgbCrs { code: epsg, ..Default::default() },
+        crs: FgbCrs {
+            code: epsg,
+            ..Default::default()
+        },
         write_index: true,
         ..Default::default()
     };
@@ -172,16 +183,26 @@ fn blob(rng: &mut Rng, c: Coord<f64>, radius_m: f64, vertices: usize) -> Polygon
         .map(|i| {
             let a = phase + std::f64::consts::TAU * i as f64 / vertices as f64;
             let r = radius_m * rng.range(0.65, 1.0);
-            Coord { x: c.x + r * a.cos() * kx, y: c.y + r * a.sin() * ky }
+            Coord {
+                x: c.x + r * a.cos() * kx,
+                y: c.y + r * a.sin() * ky,
+            }
         })
         .collect();
     pts.push(pts[0]);
     Polygon::new(LineString(pts), vec![])
 }
 
-fn random_point_in(rng: &mut Rng, region: &MultiPolygon<f64>, bbox: (f64, f64, f64, f64)) -> Coord<f64> {
+fn random_point_in(
+    rng: &mut Rng,
+    region: &MultiPolygon<f64>,
+    bbox: (f64, f64, f64, f64),
+) -> Coord<f64> {
     loop {
-        let c = Coord { x: rng.range(bbox.0, bbox.2), y: rng.range(bbox.1, bbox.3) };
+        let c = Coord {
+            x: rng.range(bbox.0, bbox.2),
+            y: rng.range(bbox.1, bbox.3),
+        };
         if region.contains(&Point(c)) {
             return c;
         }
@@ -210,13 +231,29 @@ fn main() {
             let area = cs.iter().map(|c| c.area_km2).sum::<f64>();
             (
                 Geometry::MultiPolygon(geom),
-                vec![V::S(sigla.clone()), V::S(cs[0].provincia.clone()), V::I(cs.len() as i64), V::F((area * 10.0).round() / 10.0)],
+                vec![
+                    V::S(sigla.clone()),
+                    V::S(cs[0].provincia.clone()),
+                    V::I(cs.len() as i64),
+                    V::F((area * 10.0).round() / 10.0),
+                ],
             )
         })
         .collect();
     assert_eq!(province.len(), 10, "Tuscany has 10 provinces");
-    write_layer(&dir.join("province_toscana.fgb"), "province_toscana", GeometryType::MultiPolygon, 4326,
-        &[Col::S("sigla"), Col::S("nome"), Col::I("n_comuni"), Col::F("area_kmq")], province);
+    write_layer(
+        &dir.join("province_toscana.fgb"),
+        "province_toscana",
+        GeometryType::MultiPolygon,
+        4326,
+        &[
+            Col::S("sigla"),
+            Col::S("nome"),
+            Col::I("n_comuni"),
+            Col::F("area_kmq"),
+        ],
+        province,
+    );
 
     let toscana = unary_union(comuni.iter().map(|c| &c.geom));
 
@@ -249,15 +286,37 @@ fn main() {
         let ordine = 1 + (rng.next() % 4) as i64;
         river_rows.push((
             Geometry::LineString(ls.clone()),
-            vec![V::S(format!("RI{:04}", i + 1)), V::S(format!("Corso d'acqua sintetico n. {}", i + 1)), V::I(ordine), V::F((km * 100.0).round() / 100.0)],
+            vec![
+                V::S(format!("RI{:04}", i + 1)),
+                V::S(format!("Corso d'acqua sintetico n. {}", i + 1)),
+                V::I(ordine),
+                V::F((km * 100.0).round() / 100.0),
+            ],
         ));
         rivers.push(ls);
     }
-    write_layer(&dir.join("reticolo_idrografico.fgb"), "reticolo_idrografico", GeometryType::LineString, 4326,
-        &[Col::S("codice"), Col::S("nome"), Col::I("ordine"), Col::F("lunghezza_km")], river_rows);
+    write_layer(
+        &dir.join("reticolo_idrografico.fgb"),
+        "reticolo_idrografico",
+        GeometryType::LineString,
+        4326,
+        &[
+            Col::S("codice"),
+            Col::S("nome"),
+            Col::I("ordine"),
+            Col::F("lunghezza_km"),
+        ],
+        river_rows,
+    );
 
     // Woods.
-    let tipi_bosco = ["latifoglie", "conifere", "bosco misto", "macchia mediterranea", "castagneto"];
+    let tipi_bosco = [
+        "latifoglie",
+        "conifere",
+        "bosco misto",
+        "macchia mediterranea",
+        "castagneto",
+    ];
     let boschi: Vec<(Geometry<f64>, Vec<V>)> = (0..400)
         .map(|i| {
             let c = random_point_in(&mut rng, &toscana, bbox);
@@ -267,43 +326,95 @@ fn main() {
             let ha = p.unsigned_area() * 111_320.0 * 110_540.0 * c.y.to_radians().cos() / 10_000.0;
             (
                 Geometry::MultiPolygon(MultiPolygon(vec![p])),
-                vec![V::S(format!("BO{:05}", i + 1)), V::S(rng.pick(&tipi_bosco).to_string()), V::F((ha * 10.0).round() / 10.0)],
+                vec![
+                    V::S(format!("BO{:05}", i + 1)),
+                    V::S(rng.pick(&tipi_bosco).to_string()),
+                    V::F((ha * 10.0).round() / 10.0),
+                ],
             )
         })
         .collect();
-    write_layer(&dir.join("aree_boscate.fgb"), "aree_boscate", GeometryType::MultiPolygon, 4326,
-        &[Col::S("codice"), Col::S("tipo_bosco"), Col::F("superficie_ha")], boschi);
+    write_layer(
+        &dir.join("aree_boscate.fgb"),
+        "aree_boscate",
+        GeometryType::MultiPolygon,
+        4326,
+        &[
+            Col::S("codice"),
+            Col::S("tipo_bosco"),
+            Col::F("superficie_ha"),
+        ],
+        boschi,
+    );
 
     // Urbanised perimeter (art. 4) per comune, stored in Monte Mario / Gauss-Boaga (EPSG:3003).
     let tu: Vec<(Geometry<f64>, Vec<V>)> = comuni
         .iter()
         .map(|c| {
             let r = (c.area_km2.sqrt() * 180.0).clamp(400.0, 3000.0);
-            let mut g = Geometry::MultiPolygon(MultiPolygon(vec![blob(&mut rng, c.centro.0, r, 16)]));
+            let mut g =
+                Geometry::MultiPolygon(MultiPolygon(vec![blob(&mut rng, c.centro.0, r, 16)]));
             reproject(&mut g, &to_3003);
             let anno = 2016 + (rng.next() % 9) as i64;
-            (g, vec![V::S(c.istat.clone()), V::S(c.nome.clone()), V::S(format!("{anno}-{:02}-{:02}", 1 + rng.next() % 12, 1 + rng.next() % 28))])
+            (
+                g,
+                vec![
+                    V::S(c.istat.clone()),
+                    V::S(c.nome.clone()),
+                    V::S(format!(
+                        "{anno}-{:02}-{:02}",
+                        1 + rng.next() % 12,
+                        1 + rng.next() % 28
+                    )),
+                ],
+            )
         })
         .collect();
-    write_layer(&dir.join("territorio_urbanizzato.fgb"), "territorio_urbanizzato", GeometryType::MultiPolygon, 3003,
-        &[Col::S("istat"), Col::S("comune"), Col::S("data_approvazione")], tu);
+    write_layer(
+        &dir.join("territorio_urbanizzato.fgb"),
+        "territorio_urbanizzato",
+        GeometryType::MultiPolygon,
+        3003,
+        &[
+            Col::S("istat"),
+            Col::S("comune"),
+            Col::S("data_approvazione"),
+        ],
+        tu,
+    );
 
     // Flood hazard along rivers, as nested corridors, stored in RDN2008 / UTM 32N (EPSG:6707, E,N).
     let mut haz = Vec::new();
     for (i, r) in rivers.iter().enumerate() {
         let mut metric = Geometry::LineString(r.clone());
         reproject(&mut metric, &to_6707);
-        let Geometry::LineString(line) = metric else { unreachable!() };
-        for (classe, width, descr) in [("P3", 120.0, "pericolosità elevata"), ("P2", 350.0, "pericolosità media"), ("P1", 700.0, "pericolosità bassa")] {
+        let Geometry::LineString(line) = metric else {
+            unreachable!()
+        };
+        for (classe, width, descr) in [
+            ("P3", 120.0, "pericolosità elevata"),
+            ("P2", 350.0, "pericolosità media"),
+            ("P1", 700.0, "pericolosità bassa"),
+        ] {
             let area = line.buffer(width);
             haz.push((
                 Geometry::MultiPolygon(area),
-                vec![V::S(format!("PI{:04}{classe}", i + 1)), V::S(classe.to_string()), V::S(descr.to_string())],
+                vec![
+                    V::S(format!("PI{:04}{classe}", i + 1)),
+                    V::S(classe.to_string()),
+                    V::S(descr.to_string()),
+                ],
             ));
         }
     }
-    write_layer(&dir.join("pericolosita_idraulica.fgb"), "pericolosita_idraulica", GeometryType::MultiPolygon, 6707,
-        &[Col::S("codice"), Col::S("classe"), Col::S("descrizione")], haz);
+    write_layer(
+        &dir.join("pericolosita_idraulica.fgb"),
+        "pericolosita_idraulica",
+        GeometryType::MultiPolygon,
+        6707,
+        &[Col::S("codice"), Col::S("classe"), Col::S("descrizione")],
+        haz,
+    );
 
     // Landscape constraint, D.Lgs. 42/2004 art. 142 c. 1 lett. c: 150 m from each river bank.
     let vincoli: Vec<(Geometry<f64>, Vec<V>)> = rivers
@@ -312,17 +423,44 @@ fn main() {
         .map(|(i, r)| {
             let mut metric = Geometry::LineString(r.clone());
             reproject(&mut metric, &to_6707);
-            let Geometry::LineString(line) = metric else { unreachable!() };
+            let Geometry::LineString(line) = metric else {
+                unreachable!()
+            };
             let mut g = Geometry::MultiPolygon(line.buffer(150.0));
             reproject(&mut g, &from_6707);
-            (g, vec![V::S(format!("V142C{:04}", i + 1)), V::S("c".into()), V::S("D.Lgs. 42/2004 art. 142 c.1 lett. c".into())])
+            (
+                g,
+                vec![
+                    V::S(format!("V142C{:04}", i + 1)),
+                    V::S("c".into()),
+                    V::S("D.Lgs. 42/2004 art. 142 c.1 lett. c".into()),
+                ],
+            )
         })
         .collect();
-    write_layer(&dir.join("vincoli_paesaggistici.fgb"), "vincoli_paesaggistici", GeometryType::MultiPolygon, 4326,
-        &[Col::S("codice"), Col::S("lettera"), Col::S("fonte_normativa")], vincoli);
+    write_layer(
+        &dir.join("vincoli_paesaggistici.fgb"),
+        "vincoli_paesaggistici",
+        GeometryType::MultiPolygon,
+        4326,
+        &[
+            Col::S("codice"),
+            Col::S("lettera"),
+            Col::S("fonte_normativa"),
+        ],
+        vincoli,
+    );
 
     // Listed cultural sites near the towns, each with the date of its listing.
-    let tipi_bene = ["chiesa", "villa", "castello", "ponte", "area archeologica", "palazzo", "pieve"];
+    let tipi_bene = [
+        "chiesa",
+        "villa",
+        "castello",
+        "ponte",
+        "area archeologica",
+        "palazzo",
+        "pieve",
+    ];
     let beni: Vec<(Geometry<f64>, Vec<V>)> = (0..500)
         .map(|i| {
             let c = rng.pick(&comuni);
@@ -331,14 +469,36 @@ fn main() {
                 y: c.centro.y() + rng.range(-0.015, 0.015),
             };
             let anno = 1910 + (rng.next() % 111) as i64;
-            let data = format!("{anno}-{:02}-{:02}T00:00:00Z", 1 + rng.next() % 12, 1 + rng.next() % 28);
+            let data = format!(
+                "{anno}-{:02}-{:02}T00:00:00Z",
+                1 + rng.next() % 12,
+                1 + rng.next() % 28
+            );
             let tipo = rng.pick(&tipi_bene).to_string();
             (
                 Geometry::Point(Point(p)),
-                vec![V::S(format!("BC{:05}", i + 1)), V::S(format!("{tipo} sintetico n. {}", i + 1)), V::S(tipo), V::S(c.nome.clone()), V::S(data)],
+                vec![
+                    V::S(format!("BC{:05}", i + 1)),
+                    V::S(format!("{tipo} sintetico n. {}", i + 1)),
+                    V::S(tipo),
+                    V::S(c.nome.clone()),
+                    V::S(data),
+                ],
             )
         })
         .collect();
-    write_layer(&dir.join("beni_culturali.fgb"), "beni_culturali", GeometryType::Point, 4326,
-        &[Col::S("codice"), Col::S("denominazione"), Col::S("tipo"), Col::S("comune"), Col::D("data_vincolo")], beni);
+    write_layer(
+        &dir.join("beni_culturali.fgb"),
+        "beni_culturali",
+        GeometryType::Point,
+        4326,
+        &[
+            Col::S("codice"),
+            Col::S("denominazione"),
+            Col::S("tipo"),
+            Col::S("comune"),
+            Col::D("data_vincolo"),
+        ],
+        beni,
+    );
 }

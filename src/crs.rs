@@ -44,7 +44,11 @@ pub struct Transformer {
 
 impl std::fmt::Debug for Transformer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Transformer(EPSG:{} -> EPSG:{})", self.from_code, self.to_code)
+        write!(
+            f,
+            "Transformer(EPSG:{} -> EPSG:{})",
+            self.from_code, self.to_code
+        )
     }
 }
 
@@ -160,7 +164,7 @@ impl Transformer {
 /// into collections with a fallible closure).
 pub fn for_each_coord(g: &mut Geometry<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
     fn ring(ls: &mut geo_types::LineString<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
-        ls.0.iter_mut().for_each(|c| f(c));
+        ls.0.iter_mut().for_each(f);
     }
     fn poly(p: &mut geo_types::Polygon<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
         p.exterior_mut(|e| ring(e, f));
@@ -203,10 +207,16 @@ mod tests {
     fn firenze_matches_proj() {
         let t = Transformer::new(4326, 3003).unwrap();
         let (x, y) = t.point(11.2558, 43.7696).unwrap();
-        assert!((x - 1681587.633).abs() < 0.01 && (y - 4848772.196).abs() < 0.01, "{x} {y}");
+        assert!(
+            (x - 1681587.633).abs() < 0.01 && (y - 4848772.196).abs() < 0.01,
+            "{x} {y}"
+        );
         let t = Transformer::new(4326, 6707).unwrap();
         let (x, y) = t.point(11.2558, 43.7696).unwrap();
-        assert!((x - 681557.249).abs() < 0.01 && (y - 4848756.385).abs() < 0.01, "{x} {y}");
+        assert!(
+            (x - 681557.249).abs() < 0.01 && (y - 4848756.385).abs() < 0.01,
+            "{x} {y}"
+        );
         let back = Transformer::new(3003, 4326).unwrap();
         let (lon, lat) = back.point(1681587.633, 4848772.196).unwrap();
         assert!((lon - 11.2558).abs() < 1e-7 && (lat - 43.7696).abs() < 1e-7);
@@ -214,14 +224,20 @@ mod tests {
 
     #[test]
     fn unknown_code_is_an_error() {
-        assert!(matches!(Transformer::new(4326, 99999), Err(CrsError::Unknown(99999))));
+        assert!(matches!(
+            Transformer::new(4326, 99999),
+            Err(CrsError::Unknown(99999))
+        ));
     }
 
     #[test]
     fn rect_envelope_encloses_corners() {
         let t = Transformer::new(4326, 3003).unwrap();
         let r = t
-            .rect(Rect::new(Coord { x: 10.0, y: 43.0 }, Coord { x: 11.0, y: 44.0 }))
+            .rect(Rect::new(
+                Coord { x: 10.0, y: 43.0 },
+                Coord { x: 11.0, y: 44.0 },
+            ))
             .unwrap();
         for (lon, lat) in [(10.0, 43.0), (11.0, 44.0), (10.5, 43.5), (10.0, 44.0)] {
             let (x, y) = t.point(lon, lat).unwrap();

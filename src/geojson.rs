@@ -61,11 +61,16 @@ fn write_list<T>(out: &mut Vec<u8>, items: &[T], mut each: impl FnMut(&mut Vec<u
 
 /// Writes a GeoJSON geometry object (RFC 7946).
 pub fn write_geometry(out: &mut Vec<u8>, g: &Geometry<f64>) {
-    let (kind, body): (&str, &dyn Fn(&mut Vec<u8>)) = match g {
+    type Body<'a> = &'a dyn Fn(&mut Vec<u8>);
+    let (kind, body): (&str, Body) = match g {
         Geometry::Point(p) => ("Point", &|o| write_coord(o, &p.0)),
-        Geometry::MultiPoint(m) => ("MultiPoint", &|o| write_list(o, &m.0, |o, p| write_coord(o, &p.0))),
+        Geometry::MultiPoint(m) => ("MultiPoint", &|o| {
+            write_list(o, &m.0, |o, p| write_coord(o, &p.0))
+        }),
         Geometry::LineString(l) => ("LineString", &|o| write_line(o, l)),
-        Geometry::Line(l) => ("LineString", &|o| write_list(o, &[l.start, l.end], write_coord)),
+        Geometry::Line(l) => ("LineString", &|o| {
+            write_list(o, &[l.start, l.end], write_coord)
+        }),
         Geometry::MultiLineString(m) => ("MultiLineString", &|o| write_list(o, &m.0, write_line)),
         Geometry::Polygon(p) => ("Polygon", &|o| write_polygon(o, p)),
         Geometry::MultiPolygon(m) => ("MultiPolygon", &|o| write_list(o, &m.0, write_polygon)),
@@ -139,12 +144,22 @@ mod tests {
     #[test]
     fn writes_valid_geojson() {
         let fields = vec![
-            Field { name: "nome".into(), kind: FieldType::String, title: None },
-            Field { name: "n".into(), kind: FieldType::Integer, title: None },
+            Field {
+                name: "nome".into(),
+                kind: FieldType::String,
+                title: None,
+            },
+            Field {
+                name: "n".into(),
+                kind: FieldType::Integer,
+                title: None,
+            },
         ];
         let f = Feature {
             id: FeatureId::String("a\"b".into()),
-            geometry: Some(Geometry::Polygon(polygon![(x: 10.0, y: 43.0), (x: 11.5, y: 43.0), (x: 11.0, y: 44.0)])),
+            geometry: Some(Geometry::Polygon(
+                polygon![(x: 10.0, y: 43.0), (x: 11.5, y: 43.0), (x: 11.0, y: 44.0)],
+            )),
             properties: vec![Value::String("Città".into()), Value::Int(-3)],
         };
         let mut out = Vec::new();

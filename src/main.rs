@@ -9,7 +9,11 @@ use tessera::config::Config;
 use tessera::server;
 
 #[derive(Parser)]
-#[command(name = "tessera", version, about = "OGC API - Features for Tuscan territorial data, classified by L.R. 65/2014")]
+#[command(
+    name = "tessera",
+    version,
+    about = "OGC API - Features for Tuscan territorial data, classified by L.R. 65/2014"
+)]
 struct Cli {
     /// Log as JSON lines instead of text (for log collectors).
     #[arg(long, global = true)]
@@ -61,7 +65,9 @@ fn load(config: Option<PathBuf>, sources: &[PathBuf]) -> Result<(Config, Catalog
         None => Config::empty(),
     };
     let mut catalogue = Catalogue::from_config(&config).map_err(|e| error_chain(&e))?;
-    catalogue.add_previews(sources).map_err(|e| error_chain(&e))?;
+    catalogue
+        .add_previews(sources)
+        .map_err(|e| error_chain(&e))?;
     Ok((config, catalogue))
 }
 
@@ -107,7 +113,11 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Serve { config, bind, sources } => {
+        Command::Serve {
+            config,
+            bind,
+            sources,
+        } => {
             let (config, catalogue) = match load(config, &sources) {
                 Ok(v) => v,
                 Err(e) => {
@@ -149,14 +159,19 @@ async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), Str
     // The first line on stdout is the URL: tests and scripts read it to find the port.
     println!("tessera: serving {n} collections at {url}");
     tracing::info!(%addr, collections = n, "listening");
-    server::serve(listener, server::router(app)).await.map_err(|e| e.to_string())
+    server::serve(listener, server::router(app))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn print_summary(config: &Config, catalogue: &Catalogue) {
     if let Some(p) = &config.path {
         println!("{}: valid", p.display());
     }
-    println!("{} collections would be published:", catalogue.layers().len());
+    println!(
+        "{} collections would be published:",
+        catalogue.layers().len()
+    );
     for l in catalogue.layers() {
         let info = l.source.info();
         let c = &l.meta.classificazione;
@@ -164,7 +179,15 @@ fn print_summary(config: &Config, catalogue: &Catalogue) {
         let stato = c.stato().map(|s| s.kind().id()).unwrap_or("anteprima");
         let extent = info
             .extent
-            .map(|r| format!("{:.4},{:.4},{:.4},{:.4}", r.min().x, r.min().y, r.max().x, r.max().y))
+            .map(|r| {
+                format!(
+                    "{:.4},{:.4},{:.4},{:.4}",
+                    r.min().x,
+                    r.min().y,
+                    r.max().x,
+                    r.max().y
+                )
+            })
             .unwrap_or_else(|| "empty".into());
         println!(
             "  {:<28} {:>8} {:<16} EPSG:{:<6} [{}] {}{}  bbox {}",

@@ -109,7 +109,15 @@ mod tests {
         assert_eq!(parse_datetime_param("../2020-01-02").unwrap().start, None);
         assert_eq!(parse_datetime_param("2020-01-02/..").unwrap().end, None);
         assert_eq!(parse_datetime_param("2020-01-02/").unwrap().end, None);
-        for bad in ["", "..", "../..", "yesterday", "2020-13-01", "2021-01-01/2020-01-01", "a/b/c"] {
+        for bad in [
+            "",
+            "..",
+            "../..",
+            "yesterday",
+            "2020-13-01",
+            "2021-01-01/2020-01-01",
+            "a/b/c",
+        ] {
             assert!(parse_datetime_param(bad).is_err(), "{bad}");
         }
     }

@@ -9,10 +9,14 @@ fn unknown_collections_and_features_are_404() {
     let s = Server::sample();
     s.get("/collections/nonesiste").assert_exception(404);
     s.get("/collections/nonesiste/items").assert_exception(404);
-    s.get("/collections/comuni/items/999999").assert_exception(404);
-    s.get("/collections/reticolo_idrografico/items/100000").assert_exception(404);
-    s.get("/collections/reticolo_idrografico/items/-1").assert_exception(404);
-    s.get("/collections/reticolo_idrografico/items/01").assert_exception(404);
+    s.get("/collections/comuni/items/999999")
+        .assert_exception(404);
+    s.get("/collections/reticolo_idrografico/items/100000")
+        .assert_exception(404);
+    s.get("/collections/reticolo_idrografico/items/-1")
+        .assert_exception(404);
+    s.get("/collections/reticolo_idrografico/items/01")
+        .assert_exception(404);
     s.get("/nothing/here").assert_exception(404);
 }
 
@@ -20,17 +24,18 @@ fn unknown_collections_and_features_are_404() {
 fn bad_bbox_is_400() {
     let s = Server::sample();
     for bbox in [
-        "10,43,11",           // too few
-        "10,43,11,44,1",      // five
-        "a,b,c,d",            // not numbers
-        "10,44,11,43",        // inverted latitudes
-        "10,43,11,95",        // outside CRS84
-        "-200,43,11,44",      // outside CRS84
+        "10,43,11",      // too few
+        "10,43,11,44,1", // five
+        "a,b,c,d",       // not numbers
+        "10,44,11,43",   // inverted latitudes
+        "10,43,11,95",   // outside CRS84
+        "-200,43,11,44", // outside CRS84
         "NaN,43,11,44",
         "inf,43,11,44",
         "",
     ] {
-        s.get(&format!("/collections/comuni/items?bbox={bbox}")).assert_exception(400);
+        s.get(&format!("/collections/comuni/items?bbox={bbox}"))
+            .assert_exception(400);
     }
     // Crossing the antimeridian is valid: no feature there, but 200.
     let r = s.get("/collections/comuni/items?bbox=177,65,-177,70");
@@ -41,8 +46,17 @@ fn bad_bbox_is_400() {
 #[test]
 fn bad_limit_and_offset_are_400() {
     let s = Server::sample();
-    for q in ["limit=unlimited", "limit=0", "limit=-5", "limit=1.5", "limit=", "offset=-1", "offset=x"] {
-        s.get(&format!("/collections/comuni/items?{q}")).assert_exception(400);
+    for q in [
+        "limit=unlimited",
+        "limit=0",
+        "limit=-5",
+        "limit=1.5",
+        "limit=",
+        "offset=-1",
+        "offset=x",
+    ] {
+        s.get(&format!("/collections/comuni/items?{q}"))
+            .assert_exception(400);
     }
     // Past the end is an empty page, not an error.
     let r = s.get("/collections/comuni/items?offset=100000");
@@ -55,30 +69,50 @@ fn unknown_and_repeated_parameters_are_400() {
     let s = Server::sample();
     let r = s.get("/collections/comuni/items?unknownQueryParameter12345=1");
     r.assert_exception(400);
-    assert!(r.json()["detail"].as_str().unwrap().contains("unknownQueryParameter12345"));
-    s.get("/collections/comuni/items?limit=1&limit=2").assert_exception(400);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknownQueryParameter12345")
+    );
+    s.get("/collections/comuni/items?limit=1&limit=2")
+        .assert_exception(400);
     s.get("/collections?foo=bar").assert_exception(400);
     s.get("/?limit=1").assert_exception(400);
-    s.get("/collections/comuni?bbox=1,2,3,4").assert_exception(400);
-    s.get("/collections/comuni/items/048017?limit=1").assert_exception(400);
+    s.get("/collections/comuni?bbox=1,2,3,4")
+        .assert_exception(400);
+    s.get("/collections/comuni/items/048017?limit=1")
+        .assert_exception(400);
     // datetime only where the layer is temporal.
-    s.get("/collections/comuni/items?datetime=2020-01-01").assert_exception(400);
-    s.get("/collections/comuni/items?f=xml").assert_exception(400);
+    s.get("/collections/comuni/items?datetime=2020-01-01")
+        .assert_exception(400);
+    s.get("/collections/comuni/items?f=xml")
+        .assert_exception(400);
 }
 
 #[test]
 fn bad_datetime_is_400() {
     let s = Server::sample();
-    for dt in ["yesterday", "2020-13-01", "2021-01-01/2020-01-01", "../..", "2020-01-01/2020-02-01/2020-03-01", ".."] {
-        s.get(&format!("/collections/beni_culturali/items?datetime={dt}")).assert_exception(400);
+    for dt in [
+        "yesterday",
+        "2020-13-01",
+        "2021-01-01/2020-01-01",
+        "../..",
+        "2020-01-01/2020-02-01/2020-03-01",
+        "..",
+    ] {
+        s.get(&format!("/collections/beni_culturali/items?datetime={dt}"))
+            .assert_exception(400);
     }
 }
 
 #[test]
 fn bad_filter_values_are_400() {
     let s = Server::sample();
-    s.get("/collections/reticolo_idrografico/items?ordine=due").assert_exception(400);
-    s.get("/collections/reticolo_idrografico/items?lunghezza_km=lungo").assert_exception(400);
+    s.get("/collections/reticolo_idrografico/items?ordine=due")
+        .assert_exception(400);
+    s.get("/collections/reticolo_idrografico/items?lunghezza_km=lungo")
+        .assert_exception(400);
 }
 
 #[test]
@@ -97,22 +131,31 @@ fn hostile_ids_are_rejected_cleanly() {
         r.assert_exception(r.status);
     }
     // Control characters in a query value.
-    s.get("/collections/comuni/items?nome=a%00b").assert_exception(400);
+    s.get("/collections/comuni/items?nome=a%00b")
+        .assert_exception(400);
 }
 
 #[test]
 fn over_long_urls_are_414() {
     let s = Server::sample();
     let long = "x".repeat(10_000);
-    s.get(&format!("/collections/comuni/items?nome={long}")).assert_exception(414);
+    s.get(&format!("/collections/comuni/items?nome={long}"))
+        .assert_exception(414);
 }
 
 #[test]
 fn other_methods_are_405_and_unacceptable_types_406() {
     let s = Server::sample();
-    s.request("POST", "/collections/comuni/items", &[("Content-Length", "0")]).assert_exception(405);
-    s.request("DELETE", "/collections/comuni", &[]).assert_exception(405);
-    s.get_with("/collections", &[("Accept", "application/xml")]).assert_exception(406);
+    s.request(
+        "POST",
+        "/collections/comuni/items",
+        &[("Content-Length", "0")],
+    )
+    .assert_exception(405);
+    s.request("DELETE", "/collections/comuni", &[])
+        .assert_exception(405);
+    s.get_with("/collections", &[("Accept", "application/xml")])
+        .assert_exception(406);
 }
 
 #[test]
@@ -123,7 +166,10 @@ fn server_survives_a_burst_of_bad_requests() {
             let addr = s.addr.clone();
             std::thread::spawn(move || {
                 for j in 0..25 {
-                    let path = format!("/collections/comuni/items?bbox={i},{j},x&limit={}", j as i64 - 10);
+                    let path = format!(
+                        "/collections/comuni/items?bbox={i},{j},x&limit={}",
+                        j as i64 - 10
+                    );
                     let r = common::raw_request(&addr, "GET", &path, &[]);
                     assert_eq!(r.status, 400);
                 }

@@ -10,19 +10,34 @@ fn gzip_and_brotli_when_accepted() {
     let s = Server::sample();
     let plain = s.get("/collections/comuni/items?limit=20");
     assert!(plain.header("content-encoding").is_none());
-    let gz = s.get_with("/collections/comuni/items?limit=20", &[("Accept-Encoding", "gzip")]);
+    let gz = s.get_with(
+        "/collections/comuni/items?limit=20",
+        &[("Accept-Encoding", "gzip")],
+    );
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
-    assert!(gz.header("vary").unwrap().to_ascii_lowercase().contains("accept-encoding"));
+    assert!(
+        gz.header("vary")
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("accept-encoding")
+    );
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&gz.body[..]).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut out)
+        .unwrap();
     let a: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(a["features"], plain.json()["features"]);
     assert!(gz.body.len() < out.len() / 2);
 
-    let br = s.get_with("/collections/comuni/items?limit=20", &[("Accept-Encoding", "br")]);
+    let br = s.get_with(
+        "/collections/comuni/items?limit=20",
+        &[("Accept-Encoding", "br")],
+    );
     assert_eq!(br.header("content-encoding"), Some("br"));
     let mut out = Vec::new();
-    brotli::Decompressor::new(&br.body[..], 4096).read_to_end(&mut out).unwrap();
+    brotli::Decompressor::new(&br.body[..], 4096)
+        .read_to_end(&mut out)
+        .unwrap();
     let b: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(b["features"], plain.json()["features"]);
 }
@@ -30,7 +45,10 @@ fn gzip_and_brotli_when_accepted() {
 #[test]
 fn cors_and_preflight() {
     let s = Server::sample();
-    let r = s.get_with("/collections", &[("Origin", "https://geoportale.example.it")]);
+    let r = s.get_with(
+        "/collections",
+        &[("Origin", "https://geoportale.example.it")],
+    );
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     let pre = s.request(
         "OPTIONS",
@@ -43,17 +61,32 @@ fn cors_and_preflight() {
     );
     assert!(pre.status == 200 || pre.status == 204, "{}", pre.status);
     assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
-    assert!(pre.header("access-control-allow-methods").unwrap().contains("GET"));
+    assert!(
+        pre.header("access-control-allow-methods")
+            .unwrap()
+            .contains("GET")
+    );
 }
 
 #[test]
 fn strong_etags_and_304() {
     let s = Server::sample();
-    for path in ["/collections/comuni", "/collections/comuni/items?limit=5", "/api", "/"] {
+    for path in [
+        "/collections/comuni",
+        "/collections/comuni/items?limit=5",
+        "/api",
+        "/",
+    ] {
         let r = s.get(path);
-        let etag = r.header("etag").unwrap_or_else(|| panic!("{path}: no ETag")).to_string();
+        let etag = r
+            .header("etag")
+            .unwrap_or_else(|| panic!("{path}: no ETag"))
+            .to_string();
         assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
-        assert!(r.header("cache-control").unwrap().contains("max-age"), "{path}");
+        assert!(
+            r.header("cache-control").unwrap().contains("max-age"),
+            "{path}"
+        );
         let again = s.get_with(path, &[("If-None-Match", &etag)]);
         assert_eq!(again.status, 304, "{path}");
         assert!(again.body.is_empty());
@@ -65,7 +98,10 @@ fn strong_etags_and_304() {
         if gz.header("content-encoding").is_some() {
             assert_ne!(gz.header("etag"), Some(etag.as_str()), "{path}");
             let gz_etag = gz.header("etag").unwrap().to_string();
-            let again = s.get_with(path, &[("Accept-Encoding", "gzip"), ("If-None-Match", &gz_etag)]);
+            let again = s.get_with(
+                path,
+                &[("Accept-Encoding", "gzip"), ("If-None-Match", &gz_etag)],
+            );
             assert_eq!(again.status, 304);
         }
     }
@@ -74,7 +110,10 @@ fn strong_etags_and_304() {
     let b = s.get("/collections/comuni/items?limit=5&offset=5");
     assert_ne!(a.header("etag"), b.header("etag"));
     // Errors are not cached.
-    assert_eq!(s.get("/collections/x").header("cache-control"), Some("no-store"));
+    assert_eq!(
+        s.get("/collections/x").header("cache-control"),
+        Some("no-store")
+    );
 }
 
 #[test]
@@ -94,8 +133,16 @@ fn head_on_every_get_route() {
         let head = s.request("HEAD", path, &[]);
         assert_eq!(head.status, 200, "{path}");
         assert!(head.body.is_empty());
-        assert_eq!(head.header("content-type"), get.header("content-type"), "{path}");
-        assert_eq!(head.header("content-length"), get.header("content-length"), "{path}");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "{path}"
+        );
+        assert_eq!(
+            head.header("content-length"),
+            get.header("content-length"),
+            "{path}"
+        );
         assert_eq!(head.header("etag"), get.header("etag"), "{path}");
     }
     assert_eq!(s.request("HEAD", "/collections/nope", &[]).status, 404);
@@ -127,6 +174,12 @@ fn request_logs_are_structured() {
     s.get("/collections/comuni/items?limit=1");
     std::thread::sleep(std::time::Duration::from_millis(200));
     let log = std::fs::read_to_string(&s.stderr).unwrap();
-    let line = log.lines().find(|l| l.contains("/collections/comuni/items")).expect("a request log line");
-    assert!(line.contains("status=200") && line.contains("latency_ms="), "{line}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("/collections/comuni/items"))
+        .expect("a request log line");
+    assert!(
+        line.contains("status=200") && line.contains("latency_ms="),
+        "{line}"
+    );
 }

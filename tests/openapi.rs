@@ -83,16 +83,30 @@ fn parameters_match_what_the_server_accepts() {
                     other => other.to_string(),
                 },
             };
-            let q: String = form_urlencoded::Serializer::new(String::new()).append_pair(name, &value).finish();
+            let q: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair(name, &value)
+                .finish();
             let r = s.get(&format!("{path}?{q}"));
-            assert_eq!(r.status, 200, "{path}?{q} declared but refused: {}", r.text());
+            assert_eq!(
+                r.status,
+                200,
+                "{path}?{q} declared but refused: {}",
+                r.text()
+            );
         }
         // ... and every property of the layer is declared as a filter.
         for p in c["metadati"]["proprieta"].as_array().unwrap() {
             let n = p["nome"].as_str().unwrap();
-            assert!(declared.iter().any(|d| d == n), "{id}: property {n} not declared");
+            assert!(
+                declared.iter().any(|d| d == n),
+                "{id}: property {n} not declared"
+            );
         }
-        assert_eq!(declared.iter().any(|d| d == "datetime"), c["extent"]["temporal"].is_object(), "{id}");
+        assert_eq!(
+            declared.iter().any(|d| d == "datetime"),
+            c["extent"]["temporal"].is_object(),
+            "{id}"
+        );
         // An undeclared one is refused.
         assert_eq!(s.get(&format!("{path}?notdeclared=1")).status, 400);
     }

@@ -17,7 +17,11 @@ pub trait Voce: Sized + Copy + 'static {
     fn label_en(self) -> &'static str;
 
     fn valid_values() -> String {
-        Self::ALL.iter().map(|v| v.id()).collect::<Vec<_>>().join(", ")
+        Self::ALL
+            .iter()
+            .map(|v| v.id())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
     fn from_id(id: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.id() == id)

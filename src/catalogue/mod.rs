@@ -6,7 +6,7 @@ pub mod lr65;
 use crate::config::{Config, ConfigError, LayerConfig, SourceConfig, validate_id};
 use crate::source::flatgeobuf::FlatGeobufSource;
 use crate::source::{Source, SourceError, SourceOptions};
-use lr65::{Classificazione, Frequenza, Struttura, StatoKind, Voce};
+use lr65::{Classificazione, Frequenza, StatoKind, Struttura, Voce};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,12 +75,11 @@ impl Catalogue {
         let mut cat = Catalogue::default();
         for (i, lc) in config.layers.iter().enumerate() {
             let classificazione = config.classificazione(i)?;
-            let source = Self::open_configured(config, lc).map_err(|source| {
-                CatalogueError::Source {
+            let source =
+                Self::open_configured(config, lc).map_err(|source| CatalogueError::Source {
                     layer: lc.id.clone(),
                     source,
-                }
-            })?;
+                })?;
             cat.push(Layer {
                 meta: LayerMeta {
                     id: lc.id.clone(),

@@ -8,9 +8,9 @@ pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
     while let Some(pos) = rest.find('$') {
         out.push_str(&rest[..pos]);
         let after = &rest[pos..];
-        if after.starts_with("$${") {
+        if let Some(tail) = after.strip_prefix("$${") {
             out.push_str("${");
-            rest = &after[3..];
+            rest = tail;
             continue;
         }
         if !after.starts_with("${") {
@@ -27,11 +27,7 @@ pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
             Some((n, d)) => (n, Some(d)),
             None => (inner, None),
         };
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return Err(format!(
                 "line {line}: `${{{inner}}}` is not a variable name (letters, digits and _)"
             ));

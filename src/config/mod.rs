@@ -171,12 +171,11 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let expanded = expand_env(text, |k| std::env::var(k).ok()).map_err(|message| {
-            ConfigError::Parse {
+        let expanded =
+            expand_env(text, |k| std::env::var(k).ok()).map_err(|message| ConfigError::Parse {
                 path: path.to_path_buf(),
                 message,
-            }
-        })?;
+            })?;
         let file: ConfigFile = toml::from_str(&expanded).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: parse_message(&e),
@@ -240,7 +239,10 @@ impl Config {
             if !seen.insert(layer.id.as_str()) {
                 return Err(self.invalid(
                     format!("{key}.id"),
-                    format!("the id `{}` is used by another layer; ids must be unique", layer.id),
+                    format!(
+                        "the id `{}` is used by another layer; ids must be unique",
+                        layer.id
+                    ),
                 ));
             }
             for (field, value) in [
@@ -318,8 +320,11 @@ impl Config {
                         ),
                     ));
                 };
-                if time::Date::parse(&a.data, &time::format_description::well_known::Iso8601::DATE)
-                    .is_err()
+                if time::Date::parse(
+                    &a.data,
+                    &time::format_description::well_known::Iso8601::DATE,
+                )
+                .is_err()
                 {
                     return Err(self.invalid(
                         format!("{key}.atto.data"),
@@ -427,7 +432,10 @@ source = {{ flatgeobuf = "comuni.fgb" }}
         let e = err(&layer(""));
         assert!(e.contains("/etc/tessera.toml"), "{e}");
         assert!(e.contains("layers[0].classificazione"), "{e}");
-        assert!(e.contains("idro_geomorfologica") && e.contains("di_diritto"), "{e}");
+        assert!(
+            e.contains("idro_geomorfologica") && e.contains("di_diritto"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -435,7 +443,10 @@ source = {{ flatgeobuf = "comuni.fgb" }}
         let e = err(&layer(
             "classificazione = { struttura = [\"idraulica\"], stato = \"di_fatto\" }",
         ));
-        assert!(e.contains("idraulica") && e.contains("agro_forestale"), "{e}");
+        assert!(
+            e.contains("idraulica") && e.contains("agro_forestale"),
+            "{e}"
+        );
         assert!(e.contains("line"), "{e}");
     }
 
@@ -444,7 +455,10 @@ source = {{ flatgeobuf = "comuni.fgb" }}
         let e = err(&layer(
             "classificazione = { struttura = [\"base\"], stato = \"di_diritto\" }",
         ));
-        assert!(e.contains("tipo_diritto") && e.contains("pericolosita"), "{e}");
+        assert!(
+            e.contains("tipo_diritto") && e.contains("pericolosita"),
+            "{e}"
+        );
         let e = err(&layer(
             "classificazione = { struttura = [\"base\"], stato = \"di_diritto\", tipo_diritto = \"vincolo\" }",
         ));

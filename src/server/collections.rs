@@ -23,9 +23,24 @@ pub fn collection_json(layer: &Layer, base: &str) -> Json {
     let url = format!("{base}/collections/{}", m.id);
     let mut links = vec![
         link(&url, "self", MEDIA_JSON, "Questa collezione"),
-        link(format!("{url}?f=html"), "alternate", MEDIA_HTML, "Questa collezione in HTML"),
-        link(format!("{url}/items"), "items", MEDIA_GEOJSON, "Gli oggetti, in GeoJSON"),
-        link(format!("{url}/items?f=html"), "items", MEDIA_HTML, "Gli oggetti, in HTML"),
+        link(
+            format!("{url}?f=html"),
+            "alternate",
+            MEDIA_HTML,
+            "Questa collezione in HTML",
+        ),
+        link(
+            format!("{url}/items"),
+            "items",
+            MEDIA_GEOJSON,
+            "Gli oggetti, in GeoJSON",
+        ),
+        link(
+            format!("{url}/items?f=html"),
+            "items",
+            MEDIA_HTML,
+            "Gli oggetti, in HTML",
+        ),
     ];
     if let Some(l) = &m.license {
         links.push(link(&l.url, "license", MEDIA_HTML, &l.id));
@@ -115,7 +130,13 @@ pub async fn collections(
     });
     match format {
         Format::Json => Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON)),
-        Format::Html => Ok(html_response(app.html.page("collections.html", &app, &base, "Collezioni", &body)?)),
+        Format::Html => Ok(html_response(app.html.page(
+            "collections.html",
+            &app,
+            &base,
+            "Collezioni",
+            &body,
+        )?)),
     }
 }
 
@@ -132,6 +153,8 @@ pub async fn collection(
     let body = collection_json(layer, &base);
     match format {
         Format::Json => Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON)),
-        Format::Html => Ok(html_response(app.html.collection(&app, &base, layer, &body)?)),
+        Format::Html => Ok(html_response(
+            app.html.collection(&app, &base, layer, &body)?,
+        )),
     }
 }

@@ -15,11 +15,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("map.html", include_str!("templates/map.html")),
     ("landing.html", include_str!("templates/landing.html")),
-    ("collections.html", include_str!("templates/collections.html")),
+    (
+        "collections.html",
+        include_str!("templates/collections.html"),
+    ),
     ("collection.html", include_str!("templates/collection.html")),
     ("items.html", include_str!("templates/items.html")),
     ("feature.html", include_str!("templates/feature.html")),
-    ("conformance.html", include_str!("templates/conformance.html")),
+    (
+        "conformance.html",
+        include_str!("templates/conformance.html"),
+    ),
     ("api.html", include_str!("templates/api.html")),
 ];
 
@@ -27,7 +33,8 @@ impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
         for (name, src) in TEMPLATES {
-            env.add_template(name, src).expect("templates are checked by the tests");
+            env.add_template(name, src)
+                .expect("templates are checked by the tests");
         }
         Templates { env }
     }
@@ -38,7 +45,10 @@ impl Templates {
             .and_then(|t| t.render(ctx))
             .map_err(|e| {
                 tracing::error!(template = name, error = %e, "template failed");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the HTML page could not be rendered")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the HTML page could not be rendered",
+                )
             })
     }
 
@@ -81,35 +91,75 @@ impl Templates {
     }
 
     pub fn landing(&self, app: &App, base: &str, body: &Json) -> Result<String, ApiError> {
-        self.render("landing.html", context! {
-            site => app.config.title, base => base, title => app.config.title,
-            data => body, matrix => Self::matrix(app),
-        })
+        self.render(
+            "landing.html",
+            context! {
+                site => app.config.title, base => base, title => app.config.title,
+                data => body, matrix => Self::matrix(app),
+            },
+        )
     }
 
-    pub fn page(&self, name: &str, app: &App, base: &str, title: &str, body: &Json) -> Result<String, ApiError> {
-        self.render(name, context! {
-            site => app.config.title, base => base, title => title,
-            data => body, matrix => Self::matrix(app),
-        })
+    pub fn page(
+        &self,
+        name: &str,
+        app: &App,
+        base: &str,
+        title: &str,
+        body: &Json,
+    ) -> Result<String, ApiError> {
+        self.render(
+            name,
+            context! {
+                site => app.config.title, base => base, title => title,
+                data => body, matrix => Self::matrix(app),
+            },
+        )
     }
 
-    pub fn collection(&self, app: &App, base: &str, layer: &Layer, body: &Json) -> Result<String, ApiError> {
-        self.render("collection.html", context! {
-            site => app.config.title, base => base, title => layer.meta.title,
-            data => body, collection => body,
-        })
+    pub fn collection(
+        &self,
+        app: &App,
+        base: &str,
+        layer: &Layer,
+        body: &Json,
+    ) -> Result<String, ApiError> {
+        self.render(
+            "collection.html",
+            context! {
+                site => app.config.title, base => base, title => layer.meta.title,
+                data => body, collection => body,
+            },
+        )
     }
 
-    pub fn items(&self, app: &App, base: &str, layer: &Layer, body: &Json) -> Result<String, ApiError> {
-        let fields: Vec<&str> = layer.source.info().fields.iter().map(|f| f.name.as_str()).collect();
+    pub fn items(
+        &self,
+        app: &App,
+        base: &str,
+        layer: &Layer,
+        body: &Json,
+    ) -> Result<String, ApiError> {
+        let fields: Vec<&str> = layer
+            .source
+            .info()
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
         self.render("items.html", context! {
             site => app.config.title, base => base, title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,
         })
     }
 
-    pub fn feature(&self, app: &App, base: &str, layer: &Layer, body: &Json) -> Result<String, ApiError> {
+    pub fn feature(
+        &self,
+        app: &App,
+        base: &str,
+        layer: &Layer,
+        body: &Json,
+    ) -> Result<String, ApiError> {
         self.render("feature.html", context! {
             site => app.config.title, base => base, title => format!("{} – {}", layer.meta.title, body["id"]),
             data => body, collection => super::collections::collection_json(layer, base),

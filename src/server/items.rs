@@ -3,8 +3,8 @@
 use super::negotiate::Format;
 use super::params::{Params, filter_value, format_param, items_params, parse_query};
 use super::{
-    ApiError, App, MEDIA_GEOJSON, MEDIA_JSON, blocking, check_id, html_response,
-    json_response, link, path_param, self_links,
+    ApiError, App, MEDIA_GEOJSON, MEDIA_JSON, blocking, check_id, html_response, json_response,
+    link, path_param, self_links,
 };
 use crate::geojson;
 use crate::source::{Page, Query};
@@ -22,7 +22,9 @@ pub fn parse_bbox(raw: &str) -> Result<Vec<Rect<f64>>, ApiError> {
         .split(',')
         .map(|v| v.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| ApiError::bad_request(format!("bbox=`{raw}`: every value must be a number")))?;
+        .map_err(|_| {
+            ApiError::bad_request(format!("bbox=`{raw}`: every value must be a number"))
+        })?;
     let (minx, miny, maxx, maxy) = match nums.as_slice() {
         [a, b, c, d] => (*a, *b, *c, *d),
         [a, b, _, d, e, _] => (*a, *b, *d, *e),
@@ -33,13 +35,19 @@ pub fn parse_bbox(raw: &str) -> Result<Vec<Rect<f64>>, ApiError> {
         }
     };
     if [minx, miny, maxx, maxy].iter().any(|v| !v.is_finite()) {
-        return Err(ApiError::bad_request(format!("bbox=`{raw}`: values must be finite")));
+        return Err(ApiError::bad_request(format!(
+            "bbox=`{raw}`: values must be finite"
+        )));
     }
     if !(-180.0..=180.0).contains(&minx) || !(-180.0..=180.0).contains(&maxx) {
-        return Err(ApiError::bad_request(format!("bbox=`{raw}`: longitudes must lie in -180..180")));
+        return Err(ApiError::bad_request(format!(
+            "bbox=`{raw}`: longitudes must lie in -180..180"
+        )));
     }
     if !(-90.0..=90.0).contains(&miny) || !(-90.0..=90.0).contains(&maxy) {
-        return Err(ApiError::bad_request(format!("bbox=`{raw}`: latitudes must lie in -90..90")));
+        return Err(ApiError::bad_request(format!(
+            "bbox=`{raw}`: latitudes must lie in -90..90"
+        )));
     }
     if miny > maxy {
         return Err(ApiError::bad_request(format!(
@@ -79,22 +87,41 @@ pub async fn items(
         None => app.config.default_limit as u64,
     };
     let limit = requested.min(max) as usize;
-    let offset = params.get("offset").map(|v| parse_count("offset", v, 0)).transpose()?.unwrap_or(0);
-    let bbox = params.get("bbox").map(parse_bbox).transpose()?.unwrap_or_default();
+    let offset = params
+        .get("offset")
+        .map(|v| parse_count("offset", v, 0))
+        .transpose()?
+        .unwrap_or(0);
+    let bbox = params
+        .get("bbox")
+        .map(parse_bbox)
+        .transpose()?
+        .unwrap_or_default();
     let datetime = params
         .get("datetime")
-        .map(|v| temporal::parse_datetime_param(v).map_err(|e| ApiError::bad_request(format!("datetime=`{v}`: {e}"))))
+        .map(|v| {
+            temporal::parse_datetime_param(v)
+                .map_err(|e| ApiError::bad_request(format!("datetime=`{v}`: {e}")))
+        })
         .transpose()?;
     let fields = &layer.source.info().fields;
     let mut equals = Vec::new();
     for (name, value) in &params.0 {
         if let Some(i) = fields.iter().position(|f| &f.name == name)
-            && specs.iter().any(|s| &s.name == name && s.component.is_none())
+            && specs
+                .iter()
+                .any(|s| &s.name == name && s.component.is_none())
         {
             equals.push((i, filter_value(name, fields[i].kind, value)?));
         }
     }
-    let query = Query { bbox, datetime, equals, offset, limit };
+    let query = Query {
+        bbox,
+        datetime,
+        equals,
+        offset,
+        limit,
+    };
     let source = layer.source.clone();
     let page = blocking(layer, move || source.query(&query)).await?;
 
@@ -104,22 +131,30 @@ pub async fn items(
     let mut res = match format {
         Format::Json => json_response(body.bytes, MEDIA_GEOJSON),
         Format::Html => {
-            let v: serde_json::Value = serde_json::from_slice(&body.bytes)
-                .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            let v: serde_json::Value = serde_json::from_slice(&body.bytes).map_err(|e| {
+                ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            })?;
             html_response(app.html.items(&app, &base, layer, &v)?)
         }
     };
     let h = res.headers_mut();
     // The timeStamp changes on every response; the ETag covers everything else.
-    h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{:032x}\"", body.content_hash)).expect("hex"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{:032x}\"", body.content_hash)).expect("hex"),
+    );
     if requested > max {
         h.insert(
             "tessera-limit",
-            HeaderValue::from_str(&format!("{limit}; requested={requested}; maximum={max}")).expect("ascii"),
+            HeaderValue::from_str(&format!("{limit}; requested={requested}; maximum={max}"))
+                .expect("ascii"),
         );
     }
     for l in &body.link_header {
-        h.append(header::LINK, HeaderValue::from_str(l).expect("urls are ascii"));
+        h.append(
+            header::LINK,
+            HeaderValue::from_str(l).expect("urls are ascii"),
+        );
     }
     Ok(res)
 }
@@ -142,7 +177,16 @@ fn write_collection(
     let returned = page.features.len() as u64;
     let mut links = self_links(url, params, format, MEDIA_GEOJSON);
     let f = params.get("f").map(str::to_string);
-    let page_href = |o: u64| format!("{url}{}", params.with(&[("offset", Some(o.to_string())), ("limit", Some(limit.to_string())), ("f", f.clone())]));
+    let page_href = |o: u64| {
+        format!(
+            "{url}{}",
+            params.with(&[
+                ("offset", Some(o.to_string())),
+                ("limit", Some(limit.to_string())),
+                ("f", f.clone())
+            ])
+        )
+    };
     let mut link_header = Vec::new();
     if offset + returned < page.number_matched {
         let href = page_href(offset + returned);
@@ -155,7 +199,12 @@ fn write_collection(
         links.push(link(href, "prev", MEDIA_GEOJSON, "Pagina precedente"));
     }
     let collection_url = url.trim_end_matches("/items");
-    links.push(link(collection_url, "collection", MEDIA_JSON, "La collezione"));
+    links.push(link(
+        collection_url,
+        "collection",
+        MEDIA_JSON,
+        "La collezione",
+    ));
 
     let mut out = Vec::with_capacity(256 + page.features.len() * 512);
     out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"numberMatched\":");
@@ -176,12 +225,19 @@ fn write_collection(
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default();
     out.extend_from_slice(b",\"timeStamp\":\"");
     out.extend_from_slice(now.as_bytes());
     out.extend_from_slice(b"\"}");
-    Written { bytes: out, content_hash, link_header }
+    Written {
+        bytes: out,
+        content_hash,
+        link_header,
+    }
 }
 
 pub async fn item(
@@ -200,18 +256,28 @@ pub async fn item(
     let format = Format::choose(params.get("f"), &headers)?;
     let source = layer.source.clone();
     let wanted = fid.clone();
-    let feature = blocking(layer, move || source.feature(&wanted)).await?.ok_or_else(|| {
-        ApiError::not_found(format!(
-            "collection `{}` has no feature `{}`",
-            layer.meta.id,
-            fid.escape_debug()
-        ))
-    })?;
+    let feature = blocking(layer, move || source.feature(&wanted))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "collection `{}` has no feature `{}`",
+                layer.meta.id,
+                fid.escape_debug()
+            ))
+        })?;
     let base = app.base(&headers);
     let collection_url = format!("{base}/collections/{}", layer.meta.id);
-    let url = format!("{collection_url}/items/{}", form_urlencoded::byte_serialize(fid.as_bytes()).collect::<String>());
+    let url = format!(
+        "{collection_url}/items/{}",
+        form_urlencoded::byte_serialize(fid.as_bytes()).collect::<String>()
+    );
     let mut links = self_links(&url, &params, format, MEDIA_GEOJSON);
-    links.push(link(&collection_url, "collection", MEDIA_JSON, "La collezione"));
+    links.push(link(
+        &collection_url,
+        "collection",
+        MEDIA_JSON,
+        "La collezione",
+    ));
     let mut extra = b",\"links\":".to_vec();
     serde_json::to_writer(&mut extra, &links).expect("Vec write");
     let mut out = Vec::new();
@@ -219,8 +285,9 @@ pub async fn item(
     match format {
         Format::Json => Ok(json_response(out, MEDIA_GEOJSON)),
         Format::Html => {
-            let v: serde_json::Value = serde_json::from_slice(&out)
-                .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            let v: serde_json::Value = serde_json::from_slice(&out).map_err(|e| {
+                ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            })?;
             Ok(html_response(app.html.feature(&app, &base, layer, &v)?))
         }
     }
@@ -235,7 +302,15 @@ mod tests {
         assert_eq!(parse_bbox("10,43,11,44").unwrap().len(), 1);
         assert_eq!(parse_bbox("10,43,0,11,44,100").unwrap()[0].max().y, 44.0);
         assert_eq!(parse_bbox("177,65,-177,70").unwrap().len(), 2);
-        for bad in ["10,43,11", "a,b,c,d", "10,44,11,43", "10,43,11,95", "NaN,1,2,3", "10,43,11,44,5", ""] {
+        for bad in [
+            "10,43,11",
+            "a,b,c,d",
+            "10,44,11,43",
+            "10,43,11,95",
+            "NaN,1,2,3",
+            "10,43,11,44,5",
+            "",
+        ] {
             assert!(parse_bbox(bad).is_err(), "{bad}");
         }
     }

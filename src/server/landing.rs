@@ -28,12 +28,42 @@ pub async fn landing(
     let base = app.base(&headers);
     let mut links = self_links(&format!("{base}/"), &params, format, MEDIA_JSON);
     links.extend([
-        link(format!("{base}/api"), "service-desc", MEDIA_OPENAPI, "La definizione dell'API (OpenAPI 3.0)"),
-        link(format!("{base}/api?f=html"), "service-doc", MEDIA_HTML, "La documentazione dell'API"),
-        link(format!("{base}/conformance"), "conformance", MEDIA_JSON, "Le classi di conformità OGC implementate"),
-        link(format!("{base}/conformance?f=html"), "conformance", MEDIA_HTML, "Le classi di conformità OGC (HTML)"),
-        link(format!("{base}/collections"), "data", MEDIA_JSON, "Le collezioni"),
-        link(format!("{base}/collections?f=html"), "data", MEDIA_HTML, "Le collezioni (HTML)"),
+        link(
+            format!("{base}/api"),
+            "service-desc",
+            MEDIA_OPENAPI,
+            "La definizione dell'API (OpenAPI 3.0)",
+        ),
+        link(
+            format!("{base}/api?f=html"),
+            "service-doc",
+            MEDIA_HTML,
+            "La documentazione dell'API",
+        ),
+        link(
+            format!("{base}/conformance"),
+            "conformance",
+            MEDIA_JSON,
+            "Le classi di conformità OGC implementate",
+        ),
+        link(
+            format!("{base}/conformance?f=html"),
+            "conformance",
+            MEDIA_HTML,
+            "Le classi di conformità OGC (HTML)",
+        ),
+        link(
+            format!("{base}/collections"),
+            "data",
+            MEDIA_JSON,
+            "Le collezioni",
+        ),
+        link(
+            format!("{base}/collections?f=html"),
+            "data",
+            MEDIA_HTML,
+            "Le collezioni (HTML)",
+        ),
     ]);
     let body = json!({
         "title": app.config.title,
@@ -61,7 +91,13 @@ pub async fn conformance(
     });
     match format {
         Format::Json => Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON)),
-        Format::Html => Ok(html_response(app.html.page("conformance.html", &app, &base, "Conformità", &body)?)),
+        Format::Html => Ok(html_response(app.html.page(
+            "conformance.html",
+            &app,
+            &base,
+            "Conformità",
+            &body,
+        )?)),
     }
 }
 

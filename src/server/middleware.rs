@@ -50,8 +50,11 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => {
-            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("response body: {e}"))
-                .into_response();
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("response body: {e}"),
+            )
+            .into_response();
         }
     };
     let coding = parts
@@ -59,7 +62,11 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let base = match parts.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
+    let base = match parts
+        .headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(tag) => tag.trim_matches('"').to_string(),
         None => format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)),
     };
@@ -78,7 +85,12 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
     if if_none_match.is_some_and(|inm| etag_matches(&inm, &etag)) {
         let mut not_modified = Response::new(Body::empty());
         *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
-        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY, header::CONTENT_LOCATION] {
+        for name in [
+            header::ETAG,
+            header::CACHE_CONTROL,
+            header::VARY,
+            header::CONTENT_LOCATION,
+        ] {
             if let Some(v) = parts.headers.get(&name) {
                 not_modified.headers_mut().insert(name, v.clone());
             }
@@ -90,7 +102,9 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
         }
         return not_modified;
     }
-    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     parts.headers.remove(header::TRANSFER_ENCODING);
     if head {
         return Response::from_parts(parts, Body::empty());

@@ -116,14 +116,20 @@ pub fn router(app: App) -> Router {
 
 /// Maps a path-extraction failure (e.g. invalid percent-encoding) to a 400 exception.
 fn path_param(p: Result<axum::extract::Path<String>, PathRejection>) -> Result<String, ApiError> {
-    let s = p.map(|p| p.0).map_err(|e| ApiError::bad_request(format!("invalid path: {e}")))?;
+    let s = p
+        .map(|p| p.0)
+        .map_err(|e| ApiError::bad_request(format!("invalid path: {e}")))?;
     check_id(&s)?;
     Ok(s)
 }
 
 /// Ids in paths: no control characters, no path separators, bounded length.
 fn check_id(s: &str) -> Result<(), ApiError> {
-    if s.is_empty() || s.len() > 256 || s.chars().any(|c| c.is_control() || c == '/' || c == '\\') || s == ".." {
+    if s.is_empty()
+        || s.len() > 256
+        || s.chars().any(|c| c.is_control() || c == '/' || c == '\\')
+        || s == ".."
+    {
         return Err(ApiError::bad_request(format!(
             "`{}` is not a valid identifier (empty, too long, or with control characters or path separators)",
             s.escape_debug()
@@ -178,7 +184,9 @@ async fn blocking<T: Send + 'static>(
             tracing::error!(layer = %id, error = %e, "source failed");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("collection `{id}` cannot be read right now: its data source failed; the server log has the details. Other collections are not affected."),
+                format!(
+                    "collection `{id}` cannot be read right now: its data source failed; the server log has the details. Other collections are not affected."
+                ),
             ))
         }
         Err(e) => {
@@ -198,8 +206,9 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {
-                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("installing a SIGTERM handler");
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("installing a SIGTERM handler");
                 tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
             }
             #[cfg(not(unix))]

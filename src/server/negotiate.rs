@@ -15,7 +15,9 @@ impl Format {
     pub fn choose(f: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
         if let Some(f) = f {
             return match f {
-                "json" | "geojson" | "application/json" | "application/geo+json" => Ok(Format::Json),
+                "json" | "geojson" | "application/json" | "application/geo+json" => {
+                    Ok(Format::Json)
+                }
                 "html" | "text/html" => Ok(Format::Html),
                 other => Err(ApiError::bad_request(format!(
                     "f={other} is not a format this server offers; use f=json or f=html"
@@ -48,7 +50,9 @@ impl Format {
         } else {
             Err(ApiError::new(
                 axum::http::StatusCode::NOT_ACCEPTABLE,
-                format!("none of the media types in `Accept: {accept}` is offered; this resource is available as JSON and HTML"),
+                format!(
+                    "none of the media types in `Accept: {accept}` is offered; this resource is available as JSON and HTML"
+                ),
             ))
         }
     }
@@ -72,7 +76,10 @@ pub fn base_url(public_url: Option<&str>, headers: &HeaderMap) -> String {
         .unwrap_or_else(|| "http".into());
     let host = get("x-forwarded-host")
         .or_else(|| get("host"))
-        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
         .unwrap_or_else(|| "localhost".into());
     format!("{proto}://{host}")
 }
@@ -89,17 +96,28 @@ mod tests {
 
     #[test]
     fn negotiation_follows_clients() {
-        assert_eq!(Format::choose(None, &HeaderMap::new()).unwrap(), Format::Json);
+        assert_eq!(
+            Format::choose(None, &HeaderMap::new()).unwrap(),
+            Format::Json
+        );
         assert_eq!(Format::choose(None, &accept("*/*")).unwrap(), Format::Json);
         let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-        assert_eq!(Format::choose(None, &accept(browser)).unwrap(), Format::Html);
-        assert_eq!(Format::choose(Some("json"), &accept(browser)).unwrap(), Format::Json);
+        assert_eq!(
+            Format::choose(None, &accept(browser)).unwrap(),
+            Format::Html
+        );
+        assert_eq!(
+            Format::choose(Some("json"), &accept(browser)).unwrap(),
+            Format::Json
+        );
         assert_eq!(
             Format::choose(None, &accept("application/geo+json, application/json")).unwrap(),
             Format::Json
         );
         assert_eq!(
-            Format::choose(None, &accept("application/xml")).unwrap_err().status,
+            Format::choose(None, &accept("application/xml"))
+                .unwrap_err()
+                .status,
             axum::http::StatusCode::NOT_ACCEPTABLE
         );
         assert!(Format::choose(Some("xml"), &HeaderMap::new()).is_err());

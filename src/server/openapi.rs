@@ -6,7 +6,10 @@ use super::params::{
     ParamSpec, bbox_param, datetime_param, format_param, items_params, limit_param, offset_param,
     parse_query,
 };
-use super::{ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, MEDIA_OPENAPI, html_response, json_response};
+use super::{
+    ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, MEDIA_OPENAPI, html_response,
+    json_response,
+};
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -22,14 +25,29 @@ fn param_ref(p: &ParamSpec) -> Json {
 fn errors(codes: &[&str]) -> Map<String, Json> {
     codes
         .iter()
-        .map(|c| (c.to_string(), json!({"$ref": format!("#/components/responses/E{c}")})))
+        .map(|c| {
+            (
+                c.to_string(),
+                json!({"$ref": format!("#/components/responses/E{c}")}),
+            )
+        })
         .collect()
 }
 
-fn operation(id: &str, summary: &str, tag: &str, params: Vec<Json>, ok: Json, error_codes: &[&str]) -> Json {
+fn operation(
+    id: &str,
+    summary: &str,
+    tag: &str,
+    params: Vec<Json>,
+    ok: Json,
+    error_codes: &[&str],
+) -> Json {
     let mut responses = Map::new();
     responses.insert("200".into(), ok);
-    responses.insert("304".into(), json!({"description": "Not modified: the `If-None-Match` ETag is current."}));
+    responses.insert(
+        "304".into(),
+        json!({"description": "Not modified: the `If-None-Match` ETag is current."}),
+    );
     responses.extend(errors(error_codes));
     json!({"get": {
         "operationId": id,
@@ -44,7 +62,11 @@ fn ok(description: &str, media: &[(&str, &str)]) -> Json {
     let content: Map<String, Json> = media
         .iter()
         .map(|(m, schema)| {
-            let s = if schema.is_empty() { json!({"type": "string"}) } else { json!({"$ref": format!("#/components/schemas/{schema}")}) };
+            let s = if schema.is_empty() {
+                json!({"type": "string"})
+            } else {
+                json!({"$ref": format!("#/components/schemas/{schema}")})
+            };
             (m.to_string(), json!({"schema": s}))
         })
         .collect();
@@ -58,31 +80,124 @@ pub fn document(app: &App, base: &str) -> Json {
     let mut paths = Map::new();
     paths.insert("/".into(), operation("getLandingPage", "Landing page", "Capabilities", fp(),
         ok("Links to the API definition, the conformance classes and the collections, with the collections grouped by struttura and stato (L.R. 65/2014).", &[(MEDIA_JSON, "landingPage"), (MEDIA_HTML, "")]), &common_errors));
-    paths.insert("/conformance".into(), operation("getConformanceDeclaration", "Conformance classes implemented", "Capabilities", fp(),
-        ok("The conformance classes.", &[(MEDIA_JSON, "confClasses"), (MEDIA_HTML, "")]), &common_errors));
-    paths.insert("/api".into(), operation("getAPIDefinition", "This OpenAPI document", "Capabilities", fp(),
-        ok("The API definition.", &[(MEDIA_OPENAPI, ""), (MEDIA_HTML, "")]), &common_errors));
-    paths.insert("/collections".into(), operation("getCollections", "The collections", "Capabilities", fp(),
-        ok("Every collection, with its metadata and classification.", &[(MEDIA_JSON, "collections"), (MEDIA_HTML, "")]), &common_errors));
-    paths.insert("/health".into(), operation("getHealth", "Liveness", "Capabilities", vec![],
-        ok("The server runs.", &[(MEDIA_JSON, "")]), &["400", "414"]));
+    paths.insert(
+        "/conformance".into(),
+        operation(
+            "getConformanceDeclaration",
+            "Conformance classes implemented",
+            "Capabilities",
+            fp(),
+            ok(
+                "The conformance classes.",
+                &[(MEDIA_JSON, "confClasses"), (MEDIA_HTML, "")],
+            ),
+            &common_errors,
+        ),
+    );
+    paths.insert(
+        "/api".into(),
+        operation(
+            "getAPIDefinition",
+            "This OpenAPI document",
+            "Capabilities",
+            fp(),
+            ok(
+                "The API definition.",
+                &[(MEDIA_OPENAPI, ""), (MEDIA_HTML, "")],
+            ),
+            &common_errors,
+        ),
+    );
+    paths.insert(
+        "/collections".into(),
+        operation(
+            "getCollections",
+            "The collections",
+            "Capabilities",
+            fp(),
+            ok(
+                "Every collection, with its metadata and classification.",
+                &[(MEDIA_JSON, "collections"), (MEDIA_HTML, "")],
+            ),
+            &common_errors,
+        ),
+    );
+    paths.insert(
+        "/health".into(),
+        operation(
+            "getHealth",
+            "Liveness",
+            "Capabilities",
+            vec![],
+            ok("The server runs.", &[(MEDIA_JSON, "")]),
+            &["400", "414"],
+        ),
+    );
     for layer in app.catalogue.layers() {
         let id = &layer.meta.id;
         let tag = layer.meta.title.as_str();
-        paths.insert(format!("/collections/{id}"), operation(&format!("describeCollection.{id}"), &format!("Metadata of `{id}`"), tag, fp(),
-            ok("The collection.", &[(MEDIA_JSON, "collection"), (MEDIA_HTML, "")]), &["400", "404", "406", "414", "500"]));
+        paths.insert(
+            format!("/collections/{id}"),
+            operation(
+                &format!("describeCollection.{id}"),
+                &format!("Metadata of `{id}`"),
+                tag,
+                fp(),
+                ok(
+                    "The collection.",
+                    &[(MEDIA_JSON, "collection"), (MEDIA_HTML, "")],
+                ),
+                &["400", "404", "406", "414", "500"],
+            ),
+        );
         let params: Vec<Json> = items_params(layer, server).iter().map(param_ref).collect();
-        paths.insert(format!("/collections/{id}/items"), operation(&format!("getFeatures.{id}"), &format!("Features of `{id}`"), tag, params,
-            ok("A page of features, in CRS84.", &[(MEDIA_GEOJSON, "featureCollectionGeoJSON"), (MEDIA_HTML, "")]), &["400", "404", "406", "414", "500", "503"]));
+        paths.insert(
+            format!("/collections/{id}/items"),
+            operation(
+                &format!("getFeatures.{id}"),
+                &format!("Features of `{id}`"),
+                tag,
+                params,
+                ok(
+                    "A page of features, in CRS84.",
+                    &[
+                        (MEDIA_GEOJSON, "featureCollectionGeoJSON"),
+                        (MEDIA_HTML, ""),
+                    ],
+                ),
+                &["400", "404", "406", "414", "500", "503"],
+            ),
+        );
         let mut fparams = fp();
         fparams.insert(0, json!({"$ref": "#/components/parameters/featureId"}));
-        paths.insert(format!("/collections/{id}/items/{{featureId}}"), operation(&format!("getFeature.{id}"), &format!("One feature of `{id}`"), tag, fparams,
-            ok("The feature, in CRS84.", &[(MEDIA_GEOJSON, "featureGeoJSON"), (MEDIA_HTML, "")]), &["400", "404", "406", "414", "500", "503"]));
+        paths.insert(
+            format!("/collections/{id}/items/{{featureId}}"),
+            operation(
+                &format!("getFeature.{id}"),
+                &format!("One feature of `{id}`"),
+                tag,
+                fparams,
+                ok(
+                    "The feature, in CRS84.",
+                    &[(MEDIA_GEOJSON, "featureGeoJSON"), (MEDIA_HTML, "")],
+                ),
+                &["400", "404", "406", "414", "500", "503"],
+            ),
+        );
     }
 
     let mut parameters = Map::new();
-    for p in [format_param(), limit_param(server), offset_param(), bbox_param(), datetime_param()] {
-        parameters.insert(p.component.expect("shared parameter").to_string(), p.openapi());
+    for p in [
+        format_param(),
+        limit_param(server),
+        offset_param(),
+        bbox_param(),
+        datetime_param(),
+    ] {
+        parameters.insert(
+            p.component.expect("shared parameter").to_string(),
+            p.openapi(),
+        );
     }
     parameters.insert("featureId".into(), json!({
         "name": "featureId", "in": "path", "required": true,
@@ -91,12 +206,18 @@ pub fn document(app: &App, base: &str) -> Json {
     }));
     let mut responses = Map::new();
     for (code, text) in [
-        ("400", "Bad request: an unknown parameter, or a parameter with an invalid value."),
+        (
+            "400",
+            "Bad request: an unknown parameter, or a parameter with an invalid value.",
+        ),
         ("404", "No such collection or feature."),
         ("406", "None of the media types in `Accept` is offered."),
         ("414", "The URL is longer than the server accepts."),
         ("500", "Internal error."),
-        ("503", "The collection's data source cannot be read right now; other collections are not affected."),
+        (
+            "503",
+            "The collection's data source cannot be read right now; other collections are not affected.",
+        ),
     ] {
         responses.insert(format!("E{code}"), json!({
             "description": text,
@@ -199,7 +320,11 @@ fn schemas() -> Json {
     })
 }
 
-pub async fn api(State(app): State<App>, RawQuery(raw): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn api(
+    State(app): State<App>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let params = parse_query(raw.as_deref(), &[format_param()])?;
     // Clients ask with the OpenAPI media type, which is JSON: only `f` or a browser gets HTML.
     let format = match params.get("f") {
@@ -210,6 +335,8 @@ pub async fn api(State(app): State<App>, RawQuery(raw): RawQuery, headers: Heade
     let doc = document(&app, &base);
     match format {
         Format::Json => Ok(json_response(doc.to_string().into_bytes(), MEDIA_OPENAPI)),
-        Format::Html => Ok(html_response(app.html.page("api.html", &app, &base, "API", &doc)?)),
+        Format::Html => Ok(html_response(
+            app.html.page("api.html", &app, &base, "API", &doc)?,
+        )),
     }
 }

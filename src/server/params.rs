@@ -57,7 +57,8 @@ pub fn limit_param(server: &ServerConfig) -> ParamSpec {
 pub fn offset_param() -> ParamSpec {
     ParamSpec {
         name: "offset".into(),
-        description: "Number of matching features to skip; the `next` and `prev` links carry it.".into(),
+        description: "Number of matching features to skip; the `next` and `prev` links carry it."
+            .into(),
         schema: json!({"type": "integer", "minimum": 0, "default": 0}),
         component: Some("offset"),
     }
@@ -84,7 +85,12 @@ pub fn datetime_param() -> ParamSpec {
 /// Every parameter of a collection's items: the shared ones, `datetime` for temporal layers,
 /// and one equality filter per simple property.
 pub fn items_params(layer: &Layer, server: &ServerConfig) -> Vec<ParamSpec> {
-    let mut v = vec![format_param(), limit_param(server), offset_param(), bbox_param()];
+    let mut v = vec![
+        format_param(),
+        limit_param(server),
+        offset_param(),
+        bbox_param(),
+    ];
     if layer.source.info().temporal_extent.is_some() {
         v.push(datetime_param());
     }
@@ -111,7 +117,10 @@ pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The query string with `changes` applied (`None` removes a parameter), for links.
@@ -142,7 +151,9 @@ impl Params {
 /// free of control characters.
 pub fn parse_query(raw: Option<&str>, allowed: &[ParamSpec]) -> Result<Params, ApiError> {
     let mut out: Vec<(String, String)> = Vec::new();
-    let Some(raw) = raw else { return Ok(Params(out)) };
+    let Some(raw) = raw else {
+        return Ok(Params(out));
+    };
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
         if k.is_empty() && v.is_empty() {
             continue;
@@ -161,7 +172,9 @@ pub fn parse_query(raw: Option<&str>, allowed: &[ParamSpec]) -> Result<Params, A
             )));
         }
         if out.iter().any(|(seen, _)| *seen == k) {
-            return Err(ApiError::bad_request(format!("parameter `{k}` is given more than once")));
+            return Err(ApiError::bad_request(format!(
+                "parameter `{k}` is given more than once"
+            )));
         }
         out.push((k.to_string(), v.to_string()));
     }

@@ -133,14 +133,21 @@ impl FlatGeobufSource {
         let fingerprint = (file_len, meta.modified().ok());
 
         let mut head = [0u8; 12];
-        file.read_exact_at(&mut head, 0)
-            .map_err(|_| corrupt(path, format!("only {file_len} bytes, shorter than a FlatGeobuf header")))?;
+        file.read_exact_at(&mut head, 0).map_err(|_| {
+            corrupt(
+                path,
+                format!("only {file_len} bytes, shorter than a FlatGeobuf header"),
+            )
+        })?;
         if head[..3] != MAGIC {
             return Err(corrupt(path, "missing the `fgb` magic bytes"));
         }
         let header_len = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as u64;
         if !(8..=10 * 1024 * 1024).contains(&header_len) || 12 + header_len > file_len {
-            return Err(corrupt(path, format!("header size {header_len} does not fit the file")));
+            return Err(corrupt(
+                path,
+                format!("header size {header_len} does not fit the file"),
+            ));
         }
         let mut header_buf = vec![0u8; 4 + header_len as usize];
         file.read_exact_at(&mut header_buf, 8).map_err(io)?;
@@ -177,7 +184,10 @@ impl FlatGeobufSource {
         let (slots, tree) = if count > 0 && node_size > 0 {
             let index_len = PackedRTree::index_size(count as usize, node_size) as u64;
             if data_start + index_len > file_len {
-                return Err(corrupt(path, "the spatial index is cut short (truncated file?)"));
+                return Err(corrupt(
+                    path,
+                    "the spatial index is cut short (truncated file?)",
+                ));
             }
             let mut index = vec![0u8; index_len as usize];
             file.read_exact_at(&mut index, data_start).map_err(io)?;
@@ -222,13 +232,20 @@ impl FlatGeobufSource {
             })
             .collect();
         let find = |name: &str, what: &str| -> Result<usize, SourceError> {
-            columns.iter().position(|c| c.name == name).ok_or_else(|| SourceError::Config {
-                path: path.to_path_buf(),
-                detail: format!(
-                    "{what} `{name}` is not a property of the file; its properties are: {}",
-                    columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            })
+            columns
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| SourceError::Config {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "{what} `{name}` is not a property of the file; its properties are: {}",
+                        columns
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
         };
         let id_field = options
             .id_property
@@ -251,8 +268,14 @@ impl FlatGeobufSource {
             Some(t) => {
                 let e = t.extent();
                 let r = Rect::new(
-                    Coord { x: e.min_x, y: e.min_y },
-                    Coord { x: e.max_x, y: e.max_y },
+                    Coord {
+                        x: e.min_x,
+                        y: e.min_y,
+                    },
+                    Coord {
+                        x: e.max_x,
+                        y: e.max_y,
+                    },
                 );
                 Some(to_crs84.rect(r)?)
             }
@@ -387,7 +410,8 @@ impl FlatGeobufSource {
             // Cap a run at a few MB so a huge page never needs one giant buffer.
             while j + 1 < indices.len()
                 && indices[j + 1] == indices[j] + 1
-                && self.slots[indices[j + 1] as usize].offset - self.slots[indices[k] as usize].offset
+                && self.slots[indices[j + 1] as usize].offset
+                    - self.slots[indices[k] as usize].offset
                     < 4 << 20
             {
                 j += 1;
@@ -480,7 +504,11 @@ impl FlatGeobufSource {
         };
         // Features whose box lies inside a query box match without being decoded (only when
         // the boxes are in the storage CRS, so containment is exact).
-        let inner: &[Rect<f64>] = if self.from_crs84.is_identity() { &q.bbox } else { &[] };
+        let inner: &[Rect<f64>] = if self.from_crs84.is_identity() {
+            &q.bbox
+        } else {
+            &[]
+        };
         let needs_props = q.datetime.is_some() || !q.equals.is_empty();
         let mut sure = Vec::new();
         let mut to_check = Vec::new();
@@ -627,7 +655,11 @@ fn slots_from_leaves(path: &Path, leaves: &[u8], data_len: u64) -> Result<Vec<Sl
         });
     }
     for k in 0..n {
-        let end = if k + 1 < n { slots[k + 1].offset } else { data_len };
+        let end = if k + 1 < n {
+            slots[k + 1].offset
+        } else {
+            data_len
+        };
         let start = slots[k].offset;
         if end <= start || end - start > u32::MAX as u64 {
             return Err(corrupt(
@@ -707,27 +739,47 @@ fn decode_properties(bytes: &[u8], columns: &[Column]) -> Result<Vec<Value>, Str
             ColumnType::Bool => Value::Bool(take(&mut p, 1)?[0] != 0),
             ColumnType::Byte => Value::Int(take(&mut p, 1)?[0] as i8 as i64),
             ColumnType::UByte => Value::Int(take(&mut p, 1)?[0] as i64),
-            ColumnType::Short => Value::Int(i16::from_le_bytes(take(&mut p, 2)?.try_into().expect("2")) as i64),
-            ColumnType::UShort => Value::Int(u16::from_le_bytes(take(&mut p, 2)?.try_into().expect("2")) as i64),
-            ColumnType::Int => Value::Int(i32::from_le_bytes(take(&mut p, 4)?.try_into().expect("4")) as i64),
-            ColumnType::UInt => Value::Int(u32::from_le_bytes(take(&mut p, 4)?.try_into().expect("4")) as i64),
-            ColumnType::Long => Value::Int(i64::from_le_bytes(take(&mut p, 8)?.try_into().expect("8"))),
+            ColumnType::Short => {
+                Value::Int(i16::from_le_bytes(take(&mut p, 2)?.try_into().expect("2")) as i64)
+            }
+            ColumnType::UShort => {
+                Value::Int(u16::from_le_bytes(take(&mut p, 2)?.try_into().expect("2")) as i64)
+            }
+            ColumnType::Int => {
+                Value::Int(i32::from_le_bytes(take(&mut p, 4)?.try_into().expect("4")) as i64)
+            }
+            ColumnType::UInt => {
+                Value::Int(u32::from_le_bytes(take(&mut p, 4)?.try_into().expect("4")) as i64)
+            }
+            ColumnType::Long => {
+                Value::Int(i64::from_le_bytes(take(&mut p, 8)?.try_into().expect("8")))
+            }
             ColumnType::ULong => {
                 let u = u64::from_le_bytes(take(&mut p, 8)?.try_into().expect("8"));
-                i64::try_from(u).map(Value::Int).unwrap_or(Value::Float(u as f64))
+                i64::try_from(u)
+                    .map(Value::Int)
+                    .unwrap_or(Value::Float(u as f64))
             }
-            ColumnType::Float => Value::Float(f32::from_le_bytes(take(&mut p, 4)?.try_into().expect("4")) as f64),
-            ColumnType::Double => Value::Float(f64::from_le_bytes(take(&mut p, 8)?.try_into().expect("8"))),
+            ColumnType::Float => {
+                Value::Float(f32::from_le_bytes(take(&mut p, 4)?.try_into().expect("4")) as f64)
+            }
+            ColumnType::Double => {
+                Value::Float(f64::from_le_bytes(take(&mut p, 8)?.try_into().expect("8")))
+            }
             ColumnType::String | ColumnType::DateTime | ColumnType::Json | ColumnType::Binary => {
                 let n = u32::from_le_bytes(take(&mut p, 4)?.try_into().expect("4")) as usize;
                 let raw = take(&mut p, n)?;
                 match c.ctype {
                     ColumnType::Binary => Value::Null,
                     ColumnType::Json => Value::Json(
-                        std::str::from_utf8(raw).map_err(|e| e.to_string())?.to_string(),
+                        std::str::from_utf8(raw)
+                            .map_err(|e| e.to_string())?
+                            .to_string(),
                     ),
                     _ => Value::String(
-                        std::str::from_utf8(raw).map_err(|e| e.to_string())?.to_string(),
+                        std::str::from_utf8(raw)
+                            .map_err(|e| e.to_string())?
+                            .to_string(),
                     ),
                 }
             }
@@ -742,13 +794,18 @@ fn coords(g: &::flatgeobuf::Geometry) -> Vec<Coord<f64>> {
     g.xy()
         .map(|xy| {
             let v: Vec<f64> = xy.iter().collect();
-            v.chunks_exact(2).map(|c| Coord { x: c[0], y: c[1] }).collect()
+            v.chunks_exact(2)
+                .map(|c| Coord { x: c[0], y: c[1] })
+                .collect()
         })
         .unwrap_or_default()
 }
 
 /// Splits a coordinate list at the `ends` offsets (in coordinate pairs).
-fn split_rings(g: &::flatgeobuf::Geometry, cs: Vec<Coord<f64>>) -> Result<Vec<LineString<f64>>, String> {
+fn split_rings(
+    g: &::flatgeobuf::Geometry,
+    cs: Vec<Coord<f64>>,
+) -> Result<Vec<LineString<f64>>, String> {
     match g.ends() {
         None => Ok(vec![LineString(cs)]),
         Some(ends) => {
@@ -791,9 +848,9 @@ fn decode_geometry(
             coords(g).into_iter().map(Point).collect(),
         ))),
         GeometryType::LineString => Some(Geometry::LineString(LineString(coords(g)))),
-        GeometryType::MultiLineString => {
-            Some(Geometry::MultiLineString(MultiLineString(split_rings(g, coords(g))?)))
-        }
+        GeometryType::MultiLineString => Some(Geometry::MultiLineString(MultiLineString(
+            split_rings(g, coords(g))?,
+        ))),
         GeometryType::Polygon => polygon(g)?.map(Geometry::Polygon),
         GeometryType::MultiPolygon => match g.parts() {
             Some(parts) => {

@@ -21,7 +21,9 @@ pub enum SourceError {
     },
     #[error("{path}: not a valid FlatGeobuf file: {detail}")]
     Corrupt { path: PathBuf, detail: String },
-    #[error("{path}: the file changed on disk after it was opened; restart tessera to publish the new version")]
+    #[error(
+        "{path}: the file changed on disk after it was opened; restart tessera to publish the new version"
+    )]
     Changed { path: PathBuf },
     #[error("{path}: {detail}")]
     Config { path: PathBuf, detail: String },

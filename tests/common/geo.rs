@@ -1,10 +1,15 @@
 //! GeoJSON geometries from responses, as geo-types, for brute-force checks.
 
-use geo_types::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo_types::{
+    Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
+};
 use serde_json::Value;
 
 fn coord(v: &Value) -> Coord<f64> {
-    Coord { x: v[0].as_f64().unwrap(), y: v[1].as_f64().unwrap() }
+    Coord {
+        x: v[0].as_f64().unwrap(),
+        y: v[1].as_f64().unwrap(),
+    }
 }
 fn line(v: &Value) -> LineString<f64> {
     LineString(v.as_array().unwrap().iter().map(coord).collect())
@@ -22,11 +27,21 @@ pub fn geometry(v: &Value) -> Option<Geometry<f64>> {
     let c = &v["coordinates"];
     Some(match v["type"].as_str().unwrap() {
         "Point" => Geometry::Point(Point(coord(c))),
-        "MultiPoint" => Geometry::MultiPoint(MultiPoint(c.as_array().unwrap().iter().map(|p| Point(coord(p))).collect())),
+        "MultiPoint" => Geometry::MultiPoint(MultiPoint(
+            c.as_array()
+                .unwrap()
+                .iter()
+                .map(|p| Point(coord(p)))
+                .collect(),
+        )),
         "LineString" => Geometry::LineString(line(c)),
-        "MultiLineString" => Geometry::MultiLineString(MultiLineString(c.as_array().unwrap().iter().map(line).collect())),
+        "MultiLineString" => Geometry::MultiLineString(MultiLineString(
+            c.as_array().unwrap().iter().map(line).collect(),
+        )),
         "Polygon" => Geometry::Polygon(polygon(c)),
-        "MultiPolygon" => Geometry::MultiPolygon(MultiPolygon(c.as_array().unwrap().iter().map(polygon).collect())),
+        "MultiPolygon" => Geometry::MultiPolygon(MultiPolygon(
+            c.as_array().unwrap().iter().map(polygon).collect(),
+        )),
         other => panic!("unexpected geometry type {other}"),
     })
 }
@@ -34,7 +49,9 @@ pub fn geometry(v: &Value) -> Option<Geometry<f64>> {
 /// Every coordinate of a GeoJSON geometry.
 pub fn coords(v: &Value, out: &mut Vec<(f64, f64)>) {
     match v {
-        Value::Array(a) if a.len() >= 2 && a[0].is_number() => out.push((a[0].as_f64().unwrap(), a[1].as_f64().unwrap())),
+        Value::Array(a) if a.len() >= 2 && a[0].is_number() => {
+            out.push((a[0].as_f64().unwrap(), a[1].as_f64().unwrap()))
+        }
         Value::Array(a) => a.iter().for_each(|x| coords(x, out)),
         _ => {}
     }

@@ -40,7 +40,10 @@ impl Server {
         let log = std::env::temp_dir().join(format!(
             "tessera-test-{}-{}.log",
             std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
         ));
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .arg("serve")
@@ -55,7 +58,9 @@ impl Server {
             .map_err(|e| e.to_string())?;
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map_err(|e| e.to_string())?;
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
         let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
             let _ = child.wait();
             return Err(format!(
@@ -63,8 +68,15 @@ impl Server {
                 std::fs::read_to_string(&log).unwrap_or_default()
             ));
         };
-        let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
-        Ok(Server { child, addr, stderr: log })
+        let addr = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Server {
+            child,
+            addr,
+            stderr: log,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -171,14 +183,30 @@ fn parse_response(raw: &[u8], head: bool) -> Response {
     } else {
         rest.to_vec()
     };
-    Response { status, headers, body }
+    Response {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let nl = data.windows(2).position(|w| w == b"\r\n").expect("chunk size");
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..nl]).unwrap().split(';').next().unwrap().trim(), 16).unwrap();
+        let nl = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size");
+        let size = usize::from_str_radix(
+            std::str::from_utf8(&data[..nl])
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .trim(),
+            16,
+        )
+        .unwrap();
         data = &data[nl + 2..];
         if size == 0 {
             return out;
@@ -218,7 +246,10 @@ pub fn copy_to_temp(src: &Path, name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "tessera-{}-{}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let dst = dir.join(name);
@@ -241,7 +272,9 @@ pub fn all_pages(server: &Server, first: &str) -> Vec<serde_json::Value> {
         pages.push(page);
         match next {
             Some(href) => {
-                let p = href.find("/collections").expect("absolute href with a path");
+                let p = href
+                    .find("/collections")
+                    .expect("absolute href with a path");
                 path = href[p..].to_string();
             }
             None => return pages,

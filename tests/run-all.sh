@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine with only cargo: installs what the tests
+# need when it is missing (GDAL and PROJ command-line tools, a Python venv with
+# openapi-spec-validator), then runs formatting, lint and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ogrinfo >/dev/null || need_apt+=(gdal-bin)
+command -v cs2cs >/dev/null || need_apt+=(proj-bin)
+python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+venv="${TESSERA_TEST_VENV:-$PWD/.venv}"
+if ! "$venv/bin/python" -c "import openapi_spec_validator" 2>/dev/null; then
+  echo "== creating the test venv in $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7"
+fi
+export TESSERA_TEST_VENV="$venv"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy -j2 --all-targets -- -D warnings
+echo "== cargo test"
+cargo test -j2 --all-targets
