@@ -74,12 +74,14 @@ pub fn base_url(public_url: Option<&str>, headers: &HeaderMap) -> String {
     let proto = get("x-forwarded-proto")
         .filter(|p| p == "http" || p == "https")
         .unwrap_or_else(|| "http".into());
+    // Only host[:port] characters, so a forged header cannot inject markup or paths into links.
+    let valid = |h: &String| {
+        h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    };
     let host = get("x-forwarded-host")
-        .or_else(|| get("host"))
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
+        .filter(valid)
+        .or_else(|| get("host").filter(valid))
         .unwrap_or_else(|| "localhost".into());
     format!("{proto}://{host}")
 }
