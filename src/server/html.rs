@@ -9,6 +9,20 @@ use serde_json::Value as Json;
 
 pub struct Templates {
     env: Environment<'static>,
+    /// Colours per struttura, from `styles/strutture.json`.
+    palette: Json,
+}
+
+/// How a layer is drawn on the HTML maps: its main struttura's colour, and *di diritto* layers as
+/// dashed overlays.
+fn map_style(palette: &Json, layer: &Layer) -> Json {
+    let c = &layer.meta.classificazione;
+    let colour = match c.strutture().first() {
+        Some(s) => palette["strutture"][s.id()].clone(),
+        None => palette["anteprima"].clone(),
+    };
+    let diritto = c.stato().is_some_and(|s| s.kind() == StatoKind::DiDiritto);
+    serde_json::json!({"colour": colour, "diritto": diritto})
 }
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -36,7 +50,9 @@ impl Templates {
             env.add_template(name, src)
                 .expect("templates are checked by the tests");
         }
-        Templates { env }
+        let palette = serde_json::from_str(include_str!("../../styles/strutture.json"))
+            .expect("styles/strutture.json is valid JSON (checked by the tests)");
+        Templates { env, palette }
     }
 
     fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
@@ -128,7 +144,7 @@ impl Templates {
             "collection.html",
             context! {
                 site => app.config.title, base => base, title => layer.meta.title,
-                data => body, collection => body,
+                data => body, collection => body, style => map_style(&self.palette, layer),
             },
         )
     }
@@ -150,6 +166,7 @@ impl Templates {
         self.render("items.html", context! {
             site => app.config.title, base => base, title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,
+            style => map_style(&self.palette, layer),
         })
     }
 
@@ -163,6 +180,7 @@ impl Templates {
         self.render("feature.html", context! {
             site => app.config.title, base => base, title => format!("{} – {}", layer.meta.title, body["id"]),
             data => body, collection => super::collections::collection_json(layer, base),
+            style => map_style(&self.palette, layer),
         })
     }
 }
