@@ -4,6 +4,9 @@
 #[allow(dead_code)]
 #[path = "support/parcels.rs"]
 mod parcels;
+#[allow(dead_code)]
+#[path = "../sample-data/synth.rs"]
+mod synth;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -19,26 +19,9 @@ use tessera::crs::Transformer;
 use tessera::source::flatgeobuf::FlatGeobufSource;
 use tessera::source::{Query, Source, SourceOptions, Value};
 
-/// splitmix64: tiny, fast and fully deterministic across platforms.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn range(&mut self, a: f64, b: f64) -> f64 {
-        a + (b - a) * self.unit()
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[(self.next() % v.len() as u64) as usize]
-    }
-}
+mod synth;
+
+use synth::{Rng, star_polygon};
 
 struct Comune {
     istat: String,
@@ -176,21 +159,7 @@ fn reproject(g: &mut Geometry<f64>, t: &Transformer) {
 
 /// An irregular star-shaped ring around `c` (lon/lat), radius in metres.
 fn blob(rng: &mut Rng, c: Coord<f64>, radius_m: f64, vertices: usize) -> Polygon<f64> {
-    let kx = 1.0 / (111_320.0 * c.y.to_radians().cos());
-    let ky = 1.0 / 110_540.0;
-    let phase = rng.range(0.0, std::f64::consts::TAU);
-    let mut pts: Vec<Coord<f64>> = (0..vertices)
-        .map(|i| {
-            let a = phase + std::f64::consts::TAU * i as f64 / vertices as f64;
-            let r = radius_m * rng.range(0.65, 1.0);
-            Coord {
-                x: c.x + r * a.cos() * kx,
-                y: c.y + r * a.sin() * ky,
-            }
-        })
-        .collect();
-    pts.push(pts[0]);
-    Polygon::new(LineString(pts), vec![])
+    star_polygon(rng, c, radius_m, vertices, (0.65, 1.0), 0.0)
 }
 
 fn random_point_in(

@@ -2,30 +2,14 @@
 //! vertices, 0.1-20 ha) clustered around the towns of Tuscany and kept inside their comune,
 //! written as FlatGeobuf with a packed R-tree. The same `n` always gives the same file.
 
+use crate::synth::{Rng, star_polygon};
 use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geo::{Contains, InteriorPoint};
-use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
+use geo_types::{Coord, Geometry, MultiPolygon, Point, Polygon};
 use geozero::{ColumnValue, PropertyProcessor};
 use std::path::{Path, PathBuf};
 use tessera::source::flatgeobuf::FlatGeobufSource;
 use tessera::source::{Query, Source, SourceOptions, Value};
-
-pub struct Rng(pub u64);
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    pub fn range(&mut self, a: f64, b: f64) -> f64 {
-        a + (b - a) * self.unit()
-    }
-}
 
 pub struct Town {
     pub istat: String,
@@ -76,21 +60,7 @@ fn parcel(rng: &mut Rng, c: Coord<f64>) -> (Polygon<f64>, f64) {
     let ha = 0.1 * (200f64).powf(rng.unit());
     let r = (ha * 10_000.0 / std::f64::consts::PI).sqrt();
     let n = 6 + (rng.next() % 15) as usize;
-    let kx = 1.0 / (111_320.0 * c.y.to_radians().cos());
-    let ky = 1.0 / 110_540.0;
-    let phase = rng.range(0.0, std::f64::consts::TAU);
-    let mut ring: Vec<Coord<f64>> = (0..n)
-        .map(|i| {
-            let a = phase + std::f64::consts::TAU * (i as f64 + rng.range(-0.3, 0.3)) / n as f64;
-            let rr = r * rng.range(0.8, 1.15);
-            Coord {
-                x: c.x + rr * a.cos() * kx,
-                y: c.y + rr * a.sin() * ky,
-            }
-        })
-        .collect();
-    ring.push(ring[0]);
-    (Polygon::new(LineString(ring), vec![]), ha)
+    (star_polygon(rng, c, r, n, (0.8, 1.15), 0.3), ha)
 }
 
 /// Writes `n` parcels to `out` (through a temporary file renamed at the end).

@@ -1,10 +1,8 @@
 //! `/collections` and `/collections/{collectionId}`: metadata, classification and links.
 
-use super::negotiate::Format;
-use super::params::{format_param, parse_query};
+use super::params::format_param;
 use super::{
-    ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, html_response, json_response, link,
-    path_param, self_links,
+    ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, Req, link, path_param, self_links,
 };
 use crate::catalogue::Layer;
 use crate::catalogue::lr65::Voce;
@@ -120,24 +118,17 @@ pub async fn collections(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let params = parse_query(raw.as_deref(), &[format_param()])?;
-    let format = Format::choose(params.get("f"), &headers)?;
-    let base = app.base(&headers);
+    let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
+    let base = &req.base;
     let body = json!({
-        "links": self_links(&format!("{base}/collections"), &params, format, MEDIA_JSON),
-        "collections": app.catalogue.layers().iter().map(|l| collection_json(l, &base)).collect::<Vec<_>>(),
-        "patrimonio_territoriale": grouping_json(&app, &base),
+        "links": self_links(&format!("{base}/collections"), &req.params, req.format, MEDIA_JSON),
+        "collections": app.catalogue.layers().iter().map(|l| collection_json(l, base)).collect::<Vec<_>>(),
+        "patrimonio_territoriale": grouping_json(&app, base),
     });
-    match format {
-        Format::Json => Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON)),
-        Format::Html => Ok(html_response(app.html.page(
-            "collections.html",
-            &app,
-            &base,
-            "Collezioni",
-            &body,
-        )?)),
-    }
+    req.reply(&body, MEDIA_JSON, || {
+        app.html
+            .page("collections.html", &app, base, "Collezioni", &body)
+    })
 }
 
 pub async fn collection(
@@ -147,14 +138,9 @@ pub async fn collection(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layer = app.layer(path_param(path))?;
-    let params = parse_query(raw.as_deref(), &[format_param()])?;
-    let format = Format::choose(params.get("f"), &headers)?;
-    let base = app.base(&headers);
-    let body = collection_json(layer, &base);
-    match format {
-        Format::Json => Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON)),
-        Format::Html => Ok(html_response(
-            app.html.collection(&app, &base, layer, &body)?,
-        )),
-    }
+    let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
+    let body = collection_json(layer, &req.base);
+    req.reply(&body, MEDIA_JSON, || {
+        app.html.collection(&app, &req.base, layer, &body)
+    })
 }

@@ -1,10 +1,10 @@
 //! `/collections/{id}/items` and `/collections/{id}/items/{featureId}`.
 
 use super::negotiate::Format;
-use super::params::{Params, filter_value, format_param, items_params, parse_query};
+use super::params::{Params, filter_value, format_param, items_params};
 use super::{
-    ApiError, App, MEDIA_GEOJSON, MEDIA_JSON, blocking, check_id, html_response, json_response,
-    link, path_param, self_links,
+    ApiError, App, MEDIA_GEOJSON, MEDIA_JSON, Req, blocking, check_id, html_response,
+    json_response, link, path_param, self_links,
 };
 use crate::geojson;
 use crate::source::{Page, Query};
@@ -79,8 +79,8 @@ pub async fn items(
 ) -> Result<Response, ApiError> {
     let layer = app.layer(path_param(path))?;
     let specs = items_params(layer, &app.config);
-    let params = parse_query(raw.as_deref(), &specs)?;
-    let format = Format::choose(params.get("f"), &headers)?;
+    let req = Req::new(&app, raw.as_deref(), &headers, &specs)?;
+    let (params, format, base) = (&req.params, req.format, &req.base);
     let max = app.config.max_limit as u64;
     let requested = match params.get("limit") {
         Some(v) => parse_count("limit", v, 1)?,
@@ -125,17 +125,11 @@ pub async fn items(
     let source = layer.source.clone();
     let page = blocking(layer, move || source.query(&query)).await?;
 
-    let base = app.base(&headers);
     let url = format!("{base}/collections/{}/items", layer.meta.id);
-    let body = write_collection(&page, fields, &url, &params, format, offset, limit);
+    let body = write_collection(&page, fields, &url, params, format, offset, limit);
     let mut res = match format {
         Format::Json => json_response(body.bytes, MEDIA_GEOJSON),
-        Format::Html => {
-            let v: serde_json::Value = serde_json::from_slice(&body.bytes).map_err(|e| {
-                ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-            })?;
-            html_response(app.html.items(&app, &base, layer, &v)?)
-        }
+        Format::Html => html_response(app.html.items(&app, base, layer, &as_json(&body.bytes)?)?),
     };
     let h = res.headers_mut();
     // The timeStamp changes on every response; the ETag covers everything else.
@@ -252,8 +246,7 @@ pub async fn item(
     super::check_id(&cid)?;
     let layer = app.layer(Ok(cid))?;
     check_id(&fid)?;
-    let params = parse_query(raw.as_deref(), &[format_param()])?;
-    let format = Format::choose(params.get("f"), &headers)?;
+    let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
     let source = layer.source.clone();
     let wanted = fid.clone();
     let feature = blocking(layer, move || source.feature(&wanted))
@@ -265,13 +258,13 @@ pub async fn item(
                 fid.escape_debug()
             ))
         })?;
-    let base = app.base(&headers);
+    let base = &req.base;
     let collection_url = format!("{base}/collections/{}", layer.meta.id);
     let url = format!(
         "{collection_url}/items/{}",
         form_urlencoded::byte_serialize(fid.as_bytes()).collect::<String>()
     );
-    let mut links = self_links(&url, &params, format, MEDIA_GEOJSON);
+    let mut links = self_links(&url, &req.params, req.format, MEDIA_GEOJSON);
     links.push(link(
         &collection_url,
         "collection",
@@ -282,15 +275,21 @@ pub async fn item(
     serde_json::to_writer(&mut extra, &links).expect("Vec write");
     let mut out = Vec::new();
     geojson::write_feature(&mut out, &feature, &layer.source.info().fields, &extra);
-    match format {
+    match req.format {
         Format::Json => Ok(json_response(out, MEDIA_GEOJSON)),
-        Format::Html => {
-            let v: serde_json::Value = serde_json::from_slice(&out).map_err(|e| {
-                ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-            })?;
-            Ok(html_response(app.html.feature(&app, &base, layer, &v)?))
-        }
+        Format::Html => Ok(html_response(app.html.feature(
+            &app,
+            base,
+            layer,
+            &as_json(&out)?,
+        )?)),
     }
+}
+
+/// Our own GeoJSON bytes as a JSON value, for the HTML templates.
+fn as_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 #[cfg(test)]

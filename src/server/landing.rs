@@ -1,10 +1,8 @@
 //! The landing page, `/conformance` and `/health`.
 
-use super::negotiate::Format;
 use super::params::{format_param, parse_query};
 use super::{
-    ApiError, App, MEDIA_HTML, MEDIA_JSON, MEDIA_OPENAPI, html_response, json_response, link,
-    self_links,
+    ApiError, App, MEDIA_HTML, MEDIA_JSON, MEDIA_OPENAPI, Req, json_response, link, self_links,
 };
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -23,10 +21,9 @@ pub async fn landing(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let params = parse_query(raw.as_deref(), &[format_param()])?;
-    let format = Format::choose(params.get("f"), &headers)?;
-    let base = app.base(&headers);
-    let mut links = self_links(&format!("{base}/"), &params, format, MEDIA_JSON);
+    let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
+    let base = &req.base;
+    let mut links = self_links(&format!("{base}/"), &req.params, req.format, MEDIA_JSON);
     links.extend([
         link(
             format!("{base}/api"),
@@ -69,12 +66,9 @@ pub async fn landing(
         "title": app.config.title,
         "description": app.config.description,
         "links": links,
-        "patrimonio_territoriale": super::collections::grouping_json(&app, &base),
+        "patrimonio_territoriale": super::collections::grouping_json(&app, base),
     });
-    match format {
-        Format::Json => Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON)),
-        Format::Html => Ok(html_response(app.html.landing(&app, &base, &body)?)),
-    }
+    req.reply(&body, MEDIA_JSON, || app.html.landing(&app, base, &body))
 }
 
 pub async fn conformance(
@@ -82,23 +76,15 @@ pub async fn conformance(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let params = parse_query(raw.as_deref(), &[format_param()])?;
-    let format = Format::choose(params.get("f"), &headers)?;
-    let base = app.base(&headers);
+    let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
     let body = json!({
         "conformsTo": CONFORMANCE,
-        "links": self_links(&format!("{base}/conformance"), &params, format, MEDIA_JSON),
+        "links": self_links(&format!("{}/conformance", req.base), &req.params, req.format, MEDIA_JSON),
     });
-    match format {
-        Format::Json => Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON)),
-        Format::Html => Ok(html_response(app.html.page(
-            "conformance.html",
-            &app,
-            &base,
-            "Conformità",
-            &body,
-        )?)),
-    }
+    req.reply(&body, MEDIA_JSON, || {
+        app.html
+            .page("conformance.html", &app, &req.base, "Conformità", &body)
+    })
 }
 
 /// Liveness and a summary: 200 while the server runs, with the number of layers published.

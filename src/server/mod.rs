@@ -156,6 +156,43 @@ fn self_links(url: &str, query: &params::Params, format: Format, json_type: &str
     ]
 }
 
+/// What every handler starts from: the checked parameters, the chosen format, the base URL.
+struct Req {
+    params: params::Params,
+    format: Format,
+    base: String,
+}
+
+impl Req {
+    fn new(
+        app: &AppState,
+        raw: Option<&str>,
+        headers: &HeaderMap,
+        specs: &[params::ParamSpec],
+    ) -> Result<Req, ApiError> {
+        let params = params::parse_query(raw, specs)?;
+        let format = Format::choose(params.get("f"), headers)?;
+        Ok(Req {
+            params,
+            format,
+            base: app.base(headers),
+        })
+    }
+
+    /// The JSON body as is (with `media`), or the HTML page `html` renders from it.
+    fn reply(
+        &self,
+        body: &Json,
+        media: &'static str,
+        html: impl FnOnce() -> Result<String, ApiError>,
+    ) -> Result<Response, ApiError> {
+        match self.format {
+            Format::Json => Ok(json_response(body.to_string().into_bytes(), media)),
+            Format::Html => Ok(html_response(html()?)),
+        }
+    }
+}
+
 fn json_response(body: Vec<u8>, media: &'static str) -> Response {
     let mut res = body.into_response();
     res.headers_mut()
