@@ -432,3 +432,24 @@ fn html_pages_for_browsers() {
             .starts_with("text/html")
     );
 }
+
+#[test]
+fn html_pages_link_html_pages() {
+    let s = Server::sample();
+    let r = s.get("/collections/aree_boscate/items?f=html&limit=10&offset=10");
+    assert_eq!(r.status, 200);
+    let link: Vec<&str> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "link")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let link = link.join(", ");
+    assert!(
+        link.contains("rel=\"next\"; type=\"text/html\"") && link.contains("f=html"),
+        "{link}"
+    );
+    assert!(link.contains("rel=\"prev\""), "{link}");
+    let landing = s.json("/");
+    assert!(!links(&landing, "http://www.opengis.net/def/rel/ogc/1.0/data").is_empty());
+}

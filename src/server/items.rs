@@ -3,7 +3,7 @@
 use super::negotiate::Format;
 use super::params::{Params, filter_value, format_param, items_params};
 use super::{
-    ApiError, App, MEDIA_GEOJSON, MEDIA_JSON, Req, blocking, check_id, html_response,
+    ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, Req, blocking, check_id, html_response,
     json_response, link, path_param, self_links,
 };
 use crate::geojson;
@@ -181,16 +181,26 @@ fn write_collection(
             ])
         )
     };
+    // Paging links keep the format of this page (an HTML page links HTML pages).
+    let media = match format {
+        Format::Json => MEDIA_GEOJSON,
+        Format::Html => MEDIA_HTML,
+    };
     let mut link_header = Vec::new();
+    let mut paging = |rel: &str, o: u64, title: &str| {
+        let href = page_href(o);
+        link_header.push(format!("<{href}>; rel=\"{rel}\"; type=\"{media}\""));
+        links.push(link(href, rel, media, title));
+    };
     if offset + returned < page.number_matched {
-        let href = page_href(offset + returned);
-        link_header.push(format!("<{href}>; rel=\"next\"; type=\"{MEDIA_GEOJSON}\""));
-        links.push(link(href, "next", MEDIA_GEOJSON, "Pagina successiva"));
+        paging("next", offset + returned, "Pagina successiva");
     }
     if offset > 0 {
-        let href = page_href(offset.saturating_sub(limit as u64));
-        link_header.push(format!("<{href}>; rel=\"prev\"; type=\"{MEDIA_GEOJSON}\""));
-        links.push(link(href, "prev", MEDIA_GEOJSON, "Pagina precedente"));
+        paging(
+            "prev",
+            offset.saturating_sub(limit as u64),
+            "Pagina precedente",
+        );
     }
     let collection_url = url.trim_end_matches("/items");
     links.push(link(

@@ -62,6 +62,21 @@ pub async fn landing(
             "Le collezioni (HTML)",
         ),
     ]);
+    // The same targets under the OGC link-relation URIs that newer clients look for.
+    links.extend([
+        link(
+            format!("{base}/conformance"),
+            "http://www.opengis.net/def/rel/ogc/1.0/conformance",
+            MEDIA_JSON,
+            "Le classi di conformità OGC implementate",
+        ),
+        link(
+            format!("{base}/collections"),
+            "http://www.opengis.net/def/rel/ogc/1.0/data",
+            MEDIA_JSON,
+            "Le collezioni",
+        ),
+    ]);
     let body = json!({
         "title": app.config.title,
         "description": app.config.description,
