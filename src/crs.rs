@@ -5,8 +5,8 @@
 //! tenth of a millimetre, without a C/C++ build. Projected coordinates are always handled
 //! easting first, whatever the EPSG axis order (EPSG:6707 is officially northing first).
 
-use geo::BoundingRect;
-use geo_types::{Coord, Geometry, Rect};
+use geo::{BoundingRect, Contains, Intersects};
+use geo_types::{Coord, Geometry, LineString, Polygon, Rect};
 use proj4rs::proj::Proj;
 
 pub const CRS84_URI: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -122,41 +122,123 @@ impl Transformer {
         failure.map_or(Ok(()), Err)
     }
 
-    /// The envelope of a rectangle after reprojection, densified along its edges so that
-    /// curved edges in the target CRS are still enclosed.
+    /// The envelope of a rectangle after reprojection (its edges densified, so curved edges in
+    /// the target CRS are still enclosed).
     pub fn rect(&self, r: Rect<f64>) -> Result<Rect<f64>, CrsError> {
+        Ok(self.area(r)?.envelope)
+    }
+
+    /// The image of a rectangle in the target CRS, for spatial queries on projected data.
+    pub fn area(&self, r: Rect<f64>) -> Result<Area, CrsError> {
         if self.is_identity() {
-            return Ok(r);
+            return Ok(Area {
+                ring: r.to_polygon(),
+                envelope: r,
+                inner: Some(r),
+                tolerance: 0.0,
+            });
         }
         const STEPS: usize = 16;
         let (min, max) = (r.min(), r.max());
-        let mut pts = Vec::with_capacity(4 * (STEPS + 1));
-        for i in 0..=STEPS {
-            let t = i as f64 / STEPS as f64;
-            let x = min.x + (max.x - min.x) * t;
-            let y = min.y + (max.y - min.y) * t;
-            pts.extend([(x, min.y), (x, max.y), (min.x, y), (max.x, y)]);
+        let lerp = |a: f64, b: f64, t: f64| a + (b - a) * t;
+        // Counter-clockwise around the rectangle, `STEPS` segments per edge.
+        let mut pts = Vec::with_capacity(4 * STEPS);
+        let mut mids = Vec::with_capacity(4 * STEPS);
+        for (from, to) in [
+            ((min.x, min.y), (max.x, min.y)),
+            ((max.x, min.y), (max.x, max.y)),
+            ((max.x, max.y), (min.x, max.y)),
+            ((min.x, max.y), (min.x, min.y)),
+        ] {
+            for i in 0..STEPS {
+                let t = i as f64 / STEPS as f64;
+                let tm = (i as f64 + 0.5) / STEPS as f64;
+                pts.push((lerp(from.0, to.0, t), lerp(from.1, to.1, t)));
+                mids.push((lerp(from.0, to.0, tm), lerp(from.1, to.1, tm)));
+            }
         }
-        let mut out = Vec::with_capacity(pts.len());
+        let mut ring = Vec::with_capacity(pts.len() + 1);
         for (x, y) in pts {
             let (x, y) = self.point(x, y)?;
-            out.push(Coord { x, y });
+            ring.push(Coord { x, y });
         }
-        let env = geo_types::LineString::from(out)
+        ring.push(ring[0]);
+        // How far the true (curved) edges stray from the sampled chords, measured at each
+        // segment's midpoint: every test below allows twice that.
+        let mut tolerance: f64 = 0.0;
+        for (k, (x, y)) in mids.into_iter().enumerate() {
+            let (x, y) = self.point(x, y)?;
+            let (a, b) = (ring[k], ring[k + 1]);
+            let chord_mid = Coord {
+                x: (a.x + b.x) / 2.0,
+                y: (a.y + b.y) / 2.0,
+            };
+            tolerance = tolerance.max((x - chord_mid.x).hypot(y - chord_mid.y));
+        }
+        let envelope = LineString::from(ring.clone())
             .bounding_rect()
             .expect("non-empty");
-        // A small margin keeps edge features that curve slightly outside the sampled points.
-        let pad = ((env.width() + env.height()) * 1e-6).max(1e-9);
-        Ok(Rect::new(
-            Coord {
-                x: env.min().x - pad,
-                y: env.min().y - pad,
-            },
-            Coord {
-                x: env.max().x + pad,
-                y: env.max().y + pad,
-            },
-        ))
+        tolerance = 2.0 * tolerance + (envelope.width() + envelope.height()) * 1e-9;
+        // The largest axis-aligned rectangle between the four sampled edges.
+        let edge = |k: usize| &ring[k * STEPS..=(k + 1) * STEPS];
+        let x0 = edge(3).iter().map(|c| c.x).fold(f64::MIN, f64::max) + tolerance;
+        let x1 = edge(1).iter().map(|c| c.x).fold(f64::MAX, f64::min) - tolerance;
+        let y0 = edge(0).iter().map(|c| c.y).fold(f64::MIN, f64::max) + tolerance;
+        let y1 = edge(2).iter().map(|c| c.y).fold(f64::MAX, f64::min) - tolerance;
+        let inner =
+            (x0 < x1 && y0 < y1).then(|| Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }));
+        Ok(Area {
+            ring: Polygon::new(LineString(ring), vec![]),
+            envelope: grow(envelope, tolerance),
+            inner,
+            tolerance,
+        })
+    }
+}
+
+fn grow(r: Rect<f64>, d: f64) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: r.min().x - d,
+            y: r.min().y - d,
+        },
+        Coord {
+            x: r.max().x + d,
+            y: r.max().y + d,
+        },
+    )
+}
+
+/// A query rectangle carried into another CRS: its sampled outline, its envelope and an inner
+/// rectangle, so that candidate boxes can be sorted into surely in, surely out, and to check.
+#[derive(Debug, Clone)]
+pub struct Area {
+    pub ring: Polygon<f64>,
+    /// Encloses the whole image (for index searches).
+    pub envelope: Rect<f64>,
+    /// Lies inside the image.
+    pub inner: Option<Rect<f64>>,
+    /// How far the sampled outline may stray from the true one.
+    pub tolerance: f64,
+}
+
+impl Area {
+    /// Everything inside `b` is inside the area.
+    pub fn surely_contains(&self, b: &Rect<f64>) -> bool {
+        self.inner.is_some_and(|i| i.contains(b))
+    }
+
+    /// Nothing inside `b` can touch the area.
+    pub fn surely_misses(&self, b: &Rect<f64>) -> bool {
+        // Cheap rectangle tests first: most boxes are settled without the outline.
+        if self.inner.is_some_and(|i| i.intersects(b)) {
+            return false;
+        }
+        let grown = grow(*b, self.tolerance);
+        if !self.envelope.intersects(&grown) {
+            return true;
+        }
+        self.tolerance > 0.0 && !self.ring.intersects(&grown)
     }
 }
 
@@ -220,6 +302,40 @@ mod tests {
         let back = Transformer::new(3003, 4326).unwrap();
         let (lon, lat) = back.point(1681587.633, 4848772.196).unwrap();
         assert!((lon - 11.2558).abs() < 1e-7 && (lat - 43.7696).abs() < 1e-7);
+    }
+
+    #[test]
+    fn inner_rect_lies_inside_the_query() {
+        let to = Transformer::new(4326, 3003).unwrap();
+        let back = Transformer::new(3003, 4326).unwrap();
+        let q = Rect::new(Coord { x: 11.8, y: 43.2 }, Coord { x: 12.3, y: 43.6 });
+        let area = to.area(q).unwrap();
+        let (inner, outer) = (area.inner.unwrap(), area.envelope);
+        assert!(area.tolerance < 1.0, "{}", area.tolerance);
+        assert!(area.surely_misses(&Rect::new(
+            Coord { x: 0.0, y: 0.0 },
+            Coord { x: 1.0, y: 1.0 }
+        )));
+        assert!(!area.surely_misses(&inner));
+        assert!(inner.width() > 0.85 * outer.width() && inner.height() > 0.85 * outer.height());
+        for c in [
+            inner.min(),
+            inner.max(),
+            Coord {
+                x: inner.min().x,
+                y: inner.max().y,
+            },
+            Coord {
+                x: inner.max().x,
+                y: inner.min().y,
+            },
+        ] {
+            let (lon, lat) = back.point(c.x, c.y).unwrap();
+            assert!(
+                q.min().x <= lon && lon <= q.max().x && q.min().y <= lat && lat <= q.max().y,
+                "{lon} {lat}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::crs::Transformer;
 use crate::temporal::{self, Interval};
 use ::flatgeobuf::packed_r_tree::{NodeItem, PackedRTree};
 use ::flatgeobuf::{ColumnType, GeometryType};
-use geo::{BoundingRect, Contains, Intersects};
+use geo::{BoundingRect, Contains, CoordsIter, Intersects};
 use geo_types::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon,
     Point, Polygon, Rect,
@@ -357,7 +357,7 @@ impl FlatGeobufSource {
         self.decode(i, &buf, true)
     }
 
-    /// Decodes one size-prefixed feature buffer into CRS84.
+    /// Decodes one size-prefixed feature buffer; the geometry stays in the storage CRS.
     fn decode(&self, i: usize, buf: &[u8], with_geometry: bool) -> Result<Feature, SourceError> {
         let fb = ::flatgeobuf::size_prefixed_root_as_feature(buf)
             .map_err(|e| corrupt(&self.path, format!("feature {i}: {e}")))?;
@@ -368,14 +368,8 @@ impl FlatGeobufSource {
         };
         let geometry = if with_geometry {
             match fb.geometry() {
-                Some(g) => {
-                    let mut geom = decode_geometry(&g, self.header_geometry)
-                        .map_err(|e| corrupt(&self.path, format!("feature {i}: {e}")))?;
-                    if let Some(g) = geom.as_mut() {
-                        self.to_crs84.geometry(g)?;
-                    }
-                    geom
-                }
+                Some(g) => decode_geometry(&g, self.header_geometry)
+                    .map_err(|e| corrupt(&self.path, format!("feature {i}: {e}")))?,
                 None => None,
             }
         } else {
@@ -394,6 +388,14 @@ impl FlatGeobufSource {
             geometry,
             properties,
         })
+    }
+
+    /// The feature as published: geometry in CRS84.
+    fn published(&self, mut f: Feature) -> Result<Feature, SourceError> {
+        if let Some(g) = f.geometry.as_mut() {
+            self.to_crs84.geometry(g)?;
+        }
+        Ok(f)
     }
 
     /// Visits features `indices` (ascending) with their decoded contents, reading each
@@ -485,13 +487,18 @@ impl FlatGeobufSource {
         if let Some(hit) = self.cached(&key) {
             return Ok(Some(hit));
         }
+        let areas = q
+            .bbox
+            .iter()
+            .map(|b| self.from_crs84.area(*b))
+            .collect::<Result<Vec<_>, _>>()?;
         let candidates: Vec<u32> = match &self.tree {
             None => Vec::new(),
-            Some(_) if q.bbox.is_empty() => (0..self.slots.len() as u32).collect(),
+            Some(_) if areas.is_empty() => (0..self.slots.len() as u32).collect(),
             Some(tree) => {
                 let mut hits = Vec::new();
-                for b in &q.bbox {
-                    let r = self.from_crs84.rect(*b)?;
+                for a in &areas {
+                    let r = a.envelope;
                     let found = tree
                         .search(r.min().x, r.min().y, r.max().x, r.max().y)
                         .map_err(|e| corrupt(&self.path, format!("index search: {e}")))?;
@@ -502,21 +509,18 @@ impl FlatGeobufSource {
                 hits
             }
         };
-        // Features whose box lies inside a query box match without being decoded (only when
-        // the boxes are in the storage CRS, so containment is exact).
-        let inner: &[Rect<f64>] = if self.from_crs84.is_identity() {
-            &q.bbox
-        } else {
-            &[]
-        };
+        // Sort candidates by their box: surely inside a query area (no decoding needed unless
+        // properties are filtered too), surely outside (dropped), or to be tested exactly.
         let needs_props = q.datetime.is_some() || !q.equals.is_empty();
         let mut sure = Vec::new();
         let mut to_check = Vec::new();
         for &i in &candidates {
             let s = &self.slots[i as usize].bbox;
             let leaf = Rect::new(Coord { x: s[0], y: s[1] }, Coord { x: s[2], y: s[3] });
-            let inside = inner.iter().any(|b| b.contains(&leaf));
-            if inside && !needs_props {
+            if !areas.is_empty() && areas.iter().all(|a| a.surely_misses(&leaf)) {
+                continue;
+            }
+            if !needs_props && areas.iter().any(|a| a.surely_contains(&leaf)) {
                 sure.push(i);
             } else {
                 to_check.push(i);
@@ -524,8 +528,9 @@ impl FlatGeobufSource {
         }
         let mut matched = sure;
         let check_geometry = !q.bbox.is_empty();
+        let inners: Vec<Rect<f64>> = areas.iter().filter_map(|a| a.inner).collect();
         self.for_each(&to_check, check_geometry, |i, f| {
-            if self.matches(q, &f) {
+            if self.matches(q, &inners, f)? {
                 matched.push(i);
             }
             Ok(())
@@ -536,20 +541,37 @@ impl FlatGeobufSource {
         Ok(Some(matched))
     }
 
-    fn matches(&self, q: &Query, f: &Feature) -> bool {
-        if let Some(g) = &f.geometry
-            && !q.bbox.is_empty()
-            && !q.bbox.iter().any(|b| g.intersects(b))
-        {
-            return false;
-        }
+    /// Whether a feature (geometry in the storage CRS) meets every criterion of `q`.
+    fn matches(&self, q: &Query, inners: &[Rect<f64>], f: Feature) -> Result<bool, SourceError> {
         if let Some(want) = &q.datetime
-            && let Some(t) = self.feature_time(f)
+            && let Some(t) = self.feature_time(&f)
             && !t.intersects(want)
         {
-            return false;
+            return Ok(false);
         }
-        q.equals.iter().all(|(i, v)| f.properties[*i].matches(v))
+        if !q.equals.iter().all(|(i, v)| f.properties[*i].matches(v)) {
+            return Ok(false);
+        }
+        let Some(g) = f.geometry else {
+            // Features without a geometry match any bbox.
+            return Ok(true);
+        };
+        if q.bbox.is_empty() {
+            return Ok(true);
+        }
+        // A vertex inside an area's inner rectangle settles it without reprojecting.
+        if g.coords_iter()
+            .any(|c| inners.iter().any(|r| r.contains(&c)))
+        {
+            return Ok(true);
+        }
+        let g = self
+            .published(Feature {
+                geometry: Some(g),
+                ..f
+            })?
+            .geometry;
+        Ok(g.is_some_and(|g| q.bbox.iter().any(|b| g.intersects(b))))
     }
 
     fn cached(&self, key: &MatchKey) -> Option<Arc<Vec<u32>>> {
@@ -602,7 +624,7 @@ impl Source for FlatGeobufSource {
         };
         let mut features = Vec::with_capacity(page.len());
         self.for_each(&page, true, |_, f| {
-            features.push(f);
+            features.push(self.published(f)?);
             Ok(())
         })?;
         Ok(Page {
@@ -620,7 +642,9 @@ impl Source for FlatGeobufSource {
             },
             Some(_) => self.id_lookup()?.get(id).map(|&i| i as usize),
         };
-        index.map(|i| self.read_feature(i)).transpose()
+        index
+            .map(|i| self.read_feature(i).and_then(|f| self.published(f)))
+            .transpose()
     }
 }
 
