@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with only cargo: installs what the tests
 # need when it is missing (GDAL and PROJ command-line tools, a Python venv with
-# openapi-spec-validator), then runs formatting, lint and every test.
+# openapi-spec-validator and OWSLib), then runs formatting, lint and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +17,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv="${TESSERA_TEST_VENV:-$PWD/.venv}"
-if ! "$venv/bin/python" -c "import openapi_spec_validator" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib" 2>/dev/null; then
   echo "== creating the test venv in $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7"
+  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7" "OWSLib>=0.30"
 fi
 export TESSERA_TEST_VENV="$venv"
 

@@ -487,14 +487,17 @@ impl FlatGeobufSource {
         if let Some(hit) = self.cached(&key) {
             return Ok(Some(hit));
         }
-        let areas = q
-            .bbox
-            .iter()
-            .map(|b| self.from_crs84.area(*b))
-            .collect::<Result<Vec<_>, _>>()?;
+        // Clip each box to the layer's extent first: nothing lies outside it, and a box far
+        // away (another continent) may not even be representable in the storage CRS.
+        let mut areas = Vec::with_capacity(q.bbox.len());
+        for b in &q.bbox {
+            if let Some(clipped) = self.info.extent.and_then(|e| intersection(b, &e)) {
+                areas.push(self.from_crs84.area(clipped)?);
+            }
+        }
         let candidates: Vec<u32> = match &self.tree {
             None => Vec::new(),
-            Some(_) if areas.is_empty() => (0..self.slots.len() as u32).collect(),
+            Some(_) if q.bbox.is_empty() => (0..self.slots.len() as u32).collect(),
             Some(tree) => {
                 let mut hits = Vec::new();
                 for a in &areas {
@@ -646,6 +649,12 @@ impl Source for FlatGeobufSource {
             .map(|i| self.read_feature(i).and_then(|f| self.published(f)))
             .transpose()
     }
+}
+
+fn intersection(a: &Rect<f64>, b: &Rect<f64>) -> Option<Rect<f64>> {
+    let (x0, y0) = (a.min().x.max(b.min().x), a.min().y.max(b.min().y));
+    let (x1, y1) = (a.max().x.min(b.max().x), a.max().y.min(b.max().y));
+    (x0 <= x1 && y0 <= y1).then(|| Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }))
 }
 
 fn instant_of(v: &Value, end_of_day: bool) -> Option<i64> {
