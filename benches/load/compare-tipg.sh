@@ -31,7 +31,7 @@ fi
 
 [ -x "$WORK/venv/bin/uvicorn" ] || { python3 -m venv "$WORK/venv"; "$WORK/venv/bin/pip" install -q tipg uvicorn; }
 (cd "$WORK" && DATABASE_URL="postgresql://postgres@127.0.0.1:5433/bench" \
-  "$WORK/venv/bin/uvicorn" tipg.main:app --host 127.0.0.1 --port 8081 --workers "${TIPG_WORKERS:-1}" >"$WORK/tipg.log" 2>&1) &
+  exec "$WORK/venv/bin/uvicorn" tipg.main:app --host 127.0.0.1 --port 8081 --workers "${TIPG_WORKERS:-1}" >"$WORK/tipg.log" 2>&1) &
 ./target/release/tessera serve --bind 127.0.0.1:8099 "$DATA" >/dev/null 2>&1 &
 sleep 8
 
