@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub cache_max_age: u32,
     /// Requests with a longer URL get 414.
     pub max_url_length: usize,
+    /// A query that reads for longer gets 503 (the client is answered; the read is dropped).
+    pub request_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +73,7 @@ impl Default for ServerConfig {
             max_limit: 10_000,
             cache_max_age: 60,
             max_url_length: 8192,
+            request_timeout_secs: 30,
         }
     }
 }
@@ -222,6 +225,12 @@ impl Config {
                     "default_limit ({}) and max_limit ({}) must be at least 1, with default_limit <= max_limit",
                     s.default_limit, s.max_limit
                 ),
+            ));
+        }
+        if s.request_timeout_secs == 0 {
+            return Err(self.invalid(
+                "server.request_timeout_secs",
+                "must be at least 1 (seconds)",
             ));
         }
         if let Some(url) = &s.public_url

@@ -211,13 +211,16 @@ fn html_response(body: String) -> Response {
 
 /// Runs a blocking source call; a failing source makes its layer answer 503, others go on.
 async fn blocking<T: Send + 'static>(
+    app: &AppState,
     layer: &Layer,
     f: impl FnOnce() -> Result<T, crate::source::SourceError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let id = layer.meta.id.clone();
-    match tokio::task::spawn_blocking(f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => {
+    let limit = std::time::Duration::from_secs(app.config.request_timeout_secs);
+    // On timeout the client is answered; the read finishes in the background and is dropped.
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(f)).await {
+        Ok(Ok(Ok(v))) => Ok(v),
+        Ok(Ok(Err(e))) => {
             tracing::error!(layer = %id, error = %e, "source failed");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -226,11 +229,21 @@ async fn blocking<T: Send + 'static>(
                 ),
             ))
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::error!(layer = %id, error = %e, "source task panicked");
             Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("collection `{id}`: internal error while reading"),
+            ))
+        }
+        Err(_) => {
+            tracing::warn!(layer = %id, seconds = limit.as_secs(), "request timed out");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "collection `{id}`: the query took longer than {} s; narrow it with a bbox or fewer filters",
+                    limit.as_secs()
+                ),
             ))
         }
     }
@@ -253,4 +266,70 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
             tracing::info!("shutting down");
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::LayerMeta;
+    use crate::catalogue::lr65::{Classificazione, Frequenza};
+    use crate::source::{Feature, Page, Query, Source, SourceError, SourceInfo};
+
+    /// A source that takes its time, to exercise the request timeout.
+    #[derive(Debug)]
+    struct Slow(SourceInfo);
+    impl Source for Slow {
+        fn info(&self) -> &SourceInfo {
+            &self.0
+        }
+        fn query(&self, _: &Query) -> Result<Page, SourceError> {
+            std::thread::sleep(std::time::Duration::from_millis(2500));
+            Ok(Page {
+                features: vec![],
+                number_matched: 0,
+            })
+        }
+        fn feature(&self, _: &str) -> Result<Option<Feature>, SourceError> {
+            Ok(None)
+        }
+    }
+
+    #[tokio::test]
+    async fn slow_queries_get_503_after_the_timeout() {
+        let config = ServerConfig {
+            request_timeout_secs: 1,
+            ..ServerConfig::default()
+        };
+        let app = AppState::new(Catalogue::default(), config);
+        let source = Arc::new(Slow(SourceInfo {
+            fields: vec![],
+            geometry_type: "Point".into(),
+            storage_crs: 4326,
+            feature_count: 0,
+            extent: None,
+            temporal_extent: None,
+        }));
+        let layer = Layer {
+            meta: LayerMeta {
+                id: "lento".into(),
+                title: "Lento".into(),
+                description: String::new(),
+                keywords: vec![],
+                license: None,
+                attribution: None,
+                publisher: None,
+                frequency: Frequenza::Unknown,
+                synthetic: false,
+                classificazione: Classificazione::Anteprima,
+            },
+            source: source.clone(),
+        };
+        let started = std::time::Instant::now();
+        let err = blocking(&app, &layer, move || source.query(&Query::default()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(err.detail.contains("longer than 1 s"), "{}", err.detail);
+        assert!(started.elapsed() < std::time::Duration::from_millis(2000));
+    }
 }
