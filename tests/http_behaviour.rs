@@ -183,3 +183,20 @@ fn request_logs_are_structured() {
         "{line}"
     );
 }
+
+#[test]
+fn links_ignore_forwarded_headers_unless_trusted() {
+    let s = Server::sample();
+    let v = s
+        .get_with(
+            "/",
+            &[
+                ("X-Forwarded-Host", "evil.example"),
+                ("X-Forwarded-Proto", "https"),
+            ],
+        )
+        .json();
+    for l in v["links"].as_array().unwrap() {
+        assert!(l["href"].as_str().unwrap().starts_with(&s.url("/")), "{l}");
+    }
+}

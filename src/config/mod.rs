@@ -46,8 +46,10 @@ pub struct ServerConfig {
     /// Address to listen on; `--bind` overrides it.
     pub bind: String,
     /// The base URL clients see (behind a proxy). When absent, links are built from the
-    /// request's `Host` and `X-Forwarded-Proto`/`X-Forwarded-Host` headers.
+    /// request's `Host` header.
     pub public_url: Option<String>,
+    /// Also use `X-Forwarded-Proto`/`X-Forwarded-Host`: only behind a proxy that sets them.
+    pub trust_proxy_headers: bool,
     pub title: String,
     pub description: String,
     /// Items per page when the request has no `limit`.
@@ -67,6 +69,7 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: "127.0.0.1:8080".into(),
             public_url: None,
+            trust_proxy_headers: false,
             title: "tessera".into(),
             description: "Dati territoriali della Toscana, ordinati secondo la L.R. 65/2014".into(),
             default_limit: 10,

@@ -50,7 +50,11 @@ impl AppState {
     }
 
     fn base(&self, headers: &HeaderMap) -> String {
-        negotiate::base_url(self.config.public_url.as_deref(), headers)
+        negotiate::base_url(
+            self.config.public_url.as_deref(),
+            self.config.trust_proxy_headers,
+            headers,
+        )
     }
 
     fn layer(&self, id: Result<String, ApiError>) -> Result<&Layer, ApiError> {

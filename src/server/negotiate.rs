@@ -59,12 +59,16 @@ impl Format {
 }
 
 /// The absolute base URL (no trailing slash): the configured public URL, or what the request
-/// says through `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host`.
-pub fn base_url(public_url: Option<&str>, headers: &HeaderMap) -> String {
+/// says through `Host` (and `X-Forwarded-Proto`/`X-Forwarded-Host` when the operator says a
+/// proxy sets them: otherwise any client could make the links, and a shared cache, point elsewhere).
+pub fn base_url(public_url: Option<&str>, trust_proxy: bool, headers: &HeaderMap) -> String {
     if let Some(u) = public_url {
         return u.trim_end_matches('/').to_string();
     }
     let get = |name: &str| {
+        if name.starts_with("x-forwarded-") && !trust_proxy {
+            return None;
+        }
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -129,12 +133,16 @@ mod tests {
     fn base_url_prefers_config_then_forwarded_headers() {
         let mut h = HeaderMap::new();
         h.insert("host", "127.0.0.1:9000".parse().unwrap());
-        assert_eq!(base_url(None, &h), "http://127.0.0.1:9000");
+        assert_eq!(base_url(None, true, &h), "http://127.0.0.1:9000");
         h.insert("x-forwarded-proto", "https".parse().unwrap());
         h.insert("x-forwarded-host", "gis.example.it".parse().unwrap());
-        assert_eq!(base_url(None, &h), "https://gis.example.it");
-        assert_eq!(base_url(Some("https://a.it/t/"), &h), "https://a.it/t");
+        assert_eq!(base_url(None, true, &h), "https://gis.example.it");
+        assert_eq!(base_url(None, false, &h), "http://127.0.0.1:9000");
+        assert_eq!(
+            base_url(Some("https://a.it/t/"), true, &h),
+            "https://a.it/t"
+        );
         h.insert("x-forwarded-host", "evil\"host".parse().unwrap());
-        assert_eq!(base_url(None, &h), "https://127.0.0.1:9000");
+        assert_eq!(base_url(None, true, &h), "https://127.0.0.1:9000");
     }
 }
