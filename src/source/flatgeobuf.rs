@@ -354,15 +354,22 @@ impl FlatGeobufSource {
 
     fn read_feature(&self, i: usize) -> Result<Feature, SourceError> {
         let buf = self.read_run(i, i)?;
-        self.decode(i, &buf, true)
+        self.decode(i, &buf, true, None)
     }
 
     /// Decodes one size-prefixed feature buffer; the geometry stays in the storage CRS.
-    fn decode(&self, i: usize, buf: &[u8], with_geometry: bool) -> Result<Feature, SourceError> {
+    /// With `columns`, only the columns marked true are decoded (the others read as null).
+    fn decode(
+        &self,
+        i: usize,
+        buf: &[u8],
+        with_geometry: bool,
+        columns: Option<&[bool]>,
+    ) -> Result<Feature, SourceError> {
         let fb = ::flatgeobuf::size_prefixed_root_as_feature(buf)
             .map_err(|e| corrupt(&self.path, format!("feature {i}: {e}")))?;
         let properties = match fb.properties() {
-            Some(bytes) => decode_properties(bytes.bytes(), &self.columns)
+            Some(bytes) => decode_properties(bytes.bytes(), &self.columns, columns)
                 .map_err(|e| corrupt(&self.path, format!("feature {i}: {e}")))?,
             None => vec![Value::Null; self.columns.len()],
         };
@@ -390,6 +397,15 @@ impl FlatGeobufSource {
         })
     }
 
+    /// A column mask with `columns` set.
+    fn mask(&self, columns: impl IntoIterator<Item = usize>) -> Vec<bool> {
+        let mut m = vec![false; self.columns.len()];
+        for c in columns {
+            m[c] = true;
+        }
+        m
+    }
+
     /// The feature as published: geometry in CRS84.
     fn published(&self, mut f: Feature) -> Result<Feature, SourceError> {
         if let Some(g) = f.geometry.as_mut() {
@@ -404,6 +420,7 @@ impl FlatGeobufSource {
         &self,
         indices: &[u32],
         with_geometry: bool,
+        columns: Option<&[bool]>,
         mut visit: impl FnMut(u32, Feature) -> Result<(), SourceError>,
     ) -> Result<(), SourceError> {
         let mut k = 0;
@@ -424,7 +441,7 @@ impl FlatGeobufSource {
             for i in first..=last {
                 let s = self.slots[i];
                 let lo = (s.offset - base) as usize;
-                let f = self.decode(i, &buf[lo..lo + s.len as usize], with_geometry)?;
+                let f = self.decode(i, &buf[lo..lo + s.len as usize], with_geometry, columns)?;
                 visit(i as u32, f)?;
             }
             k = j + 1;
@@ -449,7 +466,12 @@ impl FlatGeobufSource {
         let all: Vec<u32> = (0..self.slots.len() as u32).collect();
         let (mut lo, mut hi): (Option<i64>, Option<i64>) = (None, None);
         let mut open_end = false;
-        self.for_each(&all, false, |_, f| {
+        let mask = self.mask(
+            self.temporal
+                .iter()
+                .flat_map(|&(s, e)| std::iter::once(s).chain(e)),
+        );
+        self.for_each(&all, false, Some(&mask), |_, f| {
             if let Some(t) = self.feature_time(&f) {
                 if let Some(s) = t.start {
                     lo = Some(lo.map_or(s, |l| l.min(s)));
@@ -532,7 +554,17 @@ impl FlatGeobufSource {
         let mut matched = sure;
         let check_geometry = !q.bbox.is_empty();
         let inners: Vec<Rect<f64>> = areas.iter().filter_map(|a| a.inner).collect();
-        self.for_each(&to_check, check_geometry, |i, f| {
+        // Decode only the columns the filters read.
+        let mut used: Vec<usize> = q.equals.iter().map(|(i, _)| *i).collect();
+        if q.datetime.is_some()
+            && let Some((start, end)) = self.temporal
+        {
+            used.push(start);
+            used.extend(end);
+        }
+        let mask = self.mask(used);
+
+        self.for_each(&to_check, check_geometry, Some(&mask), |i, f| {
             if self.matches(q, &inners, f)? {
                 matched.push(i);
             }
@@ -599,7 +631,7 @@ impl FlatGeobufSource {
         let built = self.id_lookup.get_or_init(|| {
             let all: Vec<u32> = (0..self.slots.len() as u32).collect();
             let mut map = HashMap::with_capacity(all.len());
-            self.for_each(&all, false, |i, f| {
+            self.for_each(&all, false, Some(&self.mask([field])), |i, f| {
                 map.entry(value_text(&f.properties[field])).or_insert(i);
                 Ok(())
             })
@@ -626,7 +658,7 @@ impl Source for FlatGeobufSource {
             None => (start as u32..end as u32).collect(),
         };
         let mut features = Vec::with_capacity(page.len());
-        self.for_each(&page, true, |_, f| {
+        self.for_each(&page, true, None, |_, f| {
             features.push(self.published(f)?);
             Ok(())
         })?;
@@ -753,7 +785,22 @@ fn scan_slots(
     Ok(slots)
 }
 
-fn decode_properties(bytes: &[u8], columns: &[Column]) -> Result<Vec<Value>, String> {
+/// Bytes a value of a fixed-size column type takes; `None` for length-prefixed types.
+fn fixed_width(t: ColumnType) -> Option<usize> {
+    match t {
+        ColumnType::Bool | ColumnType::Byte | ColumnType::UByte => Some(1),
+        ColumnType::Short | ColumnType::UShort => Some(2),
+        ColumnType::Int | ColumnType::UInt | ColumnType::Float => Some(4),
+        ColumnType::Long | ColumnType::ULong | ColumnType::Double => Some(8),
+        _ => None,
+    }
+}
+
+fn decode_properties(
+    bytes: &[u8],
+    columns: &[Column],
+    wanted: Option<&[bool]>,
+) -> Result<Vec<Value>, String> {
     let mut out = vec![Value::Null; columns.len()];
     let mut p = 0usize;
     let take = |p: &mut usize, n: usize| -> Result<&[u8], String> {
@@ -768,6 +815,21 @@ fn decode_properties(bytes: &[u8], columns: &[Column]) -> Result<Vec<Value>, Str
         let c = columns
             .get(col)
             .ok_or_else(|| format!("property column {col} does not exist"))?;
+        if wanted.is_some_and(|w| !w[col]) {
+            let width = match (fixed_width(c.ctype), c.ctype) {
+                (Some(w), _) => w,
+                (
+                    None,
+                    ColumnType::String
+                    | ColumnType::Json
+                    | ColumnType::DateTime
+                    | ColumnType::Binary,
+                ) => u32::from_le_bytes(take(&mut p, 4)?.try_into().expect("4")) as usize,
+                (None, other) => return Err(format!("unsupported column type {other:?}")),
+            };
+            take(&mut p, width)?;
+            continue;
+        }
         let v = match c.ctype {
             ColumnType::Bool => Value::Bool(take(&mut p, 1)?[0] != 0),
             ColumnType::Byte => Value::Int(take(&mut p, 1)?[0] as i8 as i64),
