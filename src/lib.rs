@@ -12,3 +12,4 @@ pub mod geojson;
 pub mod server;
 pub mod source;
 pub mod temporal;
+pub mod tiles;

@@ -62,7 +62,7 @@ fn load(config: Option<PathBuf>, sources: &[PathBuf]) -> Result<(Config, Catalog
     };
     let config = match &path {
         Some(p) => Config::load(p).map_err(|e| e.to_string())?,
-        None => Config::empty(),
+        None => Config::empty().map_err(|e| e.to_string())?,
     };
     let mut catalogue = Catalogue::from_config(&config).map_err(|e| error_chain(&e))?;
     catalogue

@@ -5,7 +5,8 @@ pub mod lr65;
 
 use crate::config::{Config, ConfigError, LayerConfig, SourceConfig, validate_id};
 use crate::source::flatgeobuf::FlatGeobufSource;
-use crate::source::{Source, SourceError, SourceOptions};
+use crate::source::{Field, Source, SourceError, SourceOptions};
+use crate::tiles::{LevelDetail, Tiling};
 use lr65::{Classificazione, Frequenza, StatoKind, Struttura, Voce};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,12 @@ pub enum CatalogueError {
     },
     #[error("{path}: {message}")]
     Preview { path: PathBuf, message: String },
+    #[error("layer `{layer}`: `{key}`: {message}")]
+    Tiles {
+        layer: String,
+        key: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +64,15 @@ pub struct LayerMeta {
 pub struct Layer {
     pub meta: LayerMeta,
     pub source: Arc<dyn Source>,
+    /// How the layer is cut into vector tiles.
+    pub tiling: Tiling,
+}
+
+impl Layer {
+    /// How messages name it.
+    pub fn label(&self) -> String {
+        format!("collection `{}`", self.meta.id)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -99,6 +115,7 @@ impl Catalogue {
                     synthetic: lc.synthetic,
                     classificazione,
                 },
+                tiling: tiling(lc, &source.info().fields)?,
                 source,
             });
         }
@@ -176,6 +193,7 @@ impl Catalogue {
                         classificazione: Classificazione::Anteprima,
                     },
                     source,
+                    tiling: Tiling::default(),
                 });
             }
         }
@@ -234,6 +252,72 @@ impl Catalogue {
         }
         out
     }
+}
+
+/// The layer's `[layers.tiles]` with property names checked against the source's fields.
+fn tiling(lc: &LayerConfig, fields: &[Field]) -> Result<Tiling, CatalogueError> {
+    let defaults = Tiling::default();
+    let Some(t) = &lc.tiles else {
+        return Ok(defaults);
+    };
+    let columns =
+        |key: String, names: &Option<Vec<String>>| -> Result<Option<Vec<usize>>, CatalogueError> {
+            let Some(names) = names else { return Ok(None) };
+            names
+                .iter()
+                .map(|n| {
+                    fields
+                        .iter()
+                        .position(|f| &f.name == n)
+                        .ok_or_else(|| CatalogueError::Tiles {
+                            layer: lc.id.clone(),
+                            key: key.clone(),
+                            message: format!(
+                                "`{n}` is not a property of the layer; its properties are: {}",
+                                fields
+                                    .iter()
+                                    .map(|f| f.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some)
+        };
+    let base = LevelDetail {
+        properties: columns("tiles.properties".into(), &t.properties)?,
+        simplify: t.simplify.unwrap_or(defaults.default.simplify),
+        min_size_px: t.min_size.unwrap_or(defaults.default.min_size_px),
+        max_features: t.max_features.unwrap_or(defaults.default.max_features),
+        max_bytes: t.max_bytes.unwrap_or(defaults.default.max_bytes),
+    };
+    let mut levels = Vec::with_capacity(t.zoom.len());
+    for (i, z) in t.zoom.iter().enumerate() {
+        let properties = match columns(format!("tiles.zoom[{i}].properties"), &z.properties)? {
+            Some(p) => Some(p),
+            None => base.properties.clone(),
+        };
+        levels.push((
+            z.from,
+            z.to,
+            LevelDetail {
+                properties,
+                simplify: z.simplify.unwrap_or(base.simplify),
+                min_size_px: z.min_size.unwrap_or(base.min_size_px),
+                max_features: z.max_features.unwrap_or(base.max_features),
+                max_bytes: z.max_bytes.unwrap_or(base.max_bytes),
+            },
+        ));
+    }
+    Ok(Tiling {
+        min_zoom: t.minzoom.unwrap_or(defaults.min_zoom),
+        max_zoom: t.maxzoom.unwrap_or(defaults.max_zoom),
+        extent: t.extent.unwrap_or(defaults.extent),
+        buffer: t.buffer.unwrap_or(defaults.buffer),
+        default: base,
+        levels,
+    })
 }
 
 /// One cell of the struttura × stato table (or the previews, with both `None`).

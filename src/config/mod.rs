@@ -62,6 +62,25 @@ pub struct ServerConfig {
     pub max_url_length: usize,
     /// A query that reads for longer gets 503 (the client is answered; the read is dropped).
     pub request_timeout_secs: u64,
+    /// Memory for finished tiles, in MB; 0 disables the cache. `TESSERA_TILE_CACHE_MB`
+    /// overrides it.
+    pub tile_cache_mb: u64,
+    /// `Cache-Control: max-age` for tiles, in seconds.
+    pub tile_max_age: u32,
+}
+
+impl ServerConfig {
+    /// Settings the environment overrides: `TESSERA_TILE_CACHE_MB`.
+    pub fn apply_env(&mut self) -> Result<(), String> {
+        if let Ok(v) = std::env::var("TESSERA_TILE_CACHE_MB") {
+            self.tile_cache_mb = v.trim().parse().map_err(|_| {
+                format!(
+                    "TESSERA_TILE_CACHE_MB=`{v}`: give the tile cache size in MB (0 disables it)"
+                )
+            })?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for ServerConfig {
@@ -77,8 +96,47 @@ impl Default for ServerConfig {
             cache_max_age: 60,
             max_url_length: 8192,
             request_timeout_secs: 30,
+            tile_cache_mb: 256,
+            tile_max_age: 3600,
         }
     }
+}
+
+/// Vector tiles of a layer, as written (`[layers.tiles]`); every key is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TilesConfig {
+    pub minzoom: Option<u8>,
+    pub maxzoom: Option<u8>,
+    /// Tile units across a tile (MVT extent).
+    pub extent: Option<u32>,
+    /// Tile units drawn around the tile.
+    pub buffer: Option<u32>,
+    /// Properties written into tiles; all of them when absent.
+    pub properties: Option<Vec<String>>,
+    /// Simplification tolerance in tile units (1/extent of the tile side).
+    pub simplify: Option<f64>,
+    /// Features, rings and lines under this many pixels (1/256 of a tile) are dropped.
+    pub min_size: Option<f64>,
+    pub max_features: Option<usize>,
+    pub max_bytes: Option<usize>,
+    /// Zoom ranges with their own detail (`[[layers.tiles.zoom]]`).
+    #[serde(default)]
+    pub zoom: Vec<ZoomConfig>,
+}
+
+/// A zoom range (inclusive) whose tiles keep a different detail; unset keys come from
+/// `[layers.tiles]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoomConfig {
+    pub from: u8,
+    pub to: u8,
+    pub properties: Option<Vec<String>>,
+    pub simplify: Option<f64>,
+    pub min_size: Option<f64>,
+    pub max_features: Option<usize>,
+    pub max_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +161,8 @@ pub struct LayerConfig {
     /// True for demonstration data made by a generator: shown in metadata and HTML.
     #[serde(default)]
     pub synthetic: bool,
+    /// Vector tile settings; the defaults when absent.
+    pub tiles: Option<TilesConfig>,
     pub classificazione: Option<ClassificazioneConfig>,
 }
 
@@ -191,9 +251,14 @@ impl Config {
             .map(Path::to_path_buf)
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
+        let mut server = file.server;
+        server.apply_env().map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
         let config = Config {
             path: Some(path.to_path_buf()),
-            server: file.server,
+            server,
             layers: file.layers,
             base_dir,
         };
@@ -201,14 +266,20 @@ impl Config {
         Ok(config)
     }
 
-    /// A configuration with no file: defaults, and layers added by the caller.
-    pub fn empty() -> Config {
-        Config {
+    /// A configuration with no file: defaults (and the environment's overrides), and layers
+    /// added by the caller.
+    pub fn empty() -> Result<Config, ConfigError> {
+        let mut server = ServerConfig::default();
+        server.apply_env().map_err(|message| ConfigError::Parse {
+            path: "<environment>".into(),
+            message,
+        })?;
+        Ok(Config {
             path: None,
-            server: ServerConfig::default(),
+            server,
             layers: Vec::new(),
             base_dir: PathBuf::from("."),
-        }
+        })
     }
 
     fn invalid(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -244,6 +315,15 @@ impl Config {
                 format!("`{url}` is not an absolute http(s) URL; write e.g. https://gis.example.it/tessera"),
             ));
         }
+        if s.tile_cache_mb > 64 * 1024 {
+            return Err(self.invalid(
+                "server.tile_cache_mb",
+                format!(
+                    "{} MB is more than 64 GB; give the cache a size in MB, or 0 to disable it",
+                    s.tile_cache_mb
+                ),
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, layer) in self.layers.iter().enumerate() {
             let key = format!("layers[{i}]");
@@ -271,6 +351,79 @@ impl Config {
                 }
             }
             self.classificazione(i)?;
+            if let Some(t) = &layer.tiles {
+                self.validate_tiles(&format!("{key}.tiles"), t)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_tiles(&self, key: &str, t: &TilesConfig) -> Result<(), ConfigError> {
+        const MAX_ZOOM: u8 = 24;
+        let (min, max) = (t.minzoom.unwrap_or(0), t.maxzoom.unwrap_or(16));
+        if min > max || max > MAX_ZOOM {
+            return Err(self.invalid(
+                format!("{key}.maxzoom"),
+                format!("minzoom ({min}) and maxzoom ({max}) must satisfy 0 <= minzoom <= maxzoom <= {MAX_ZOOM}"),
+            ));
+        }
+        let extent = t.extent.unwrap_or(4096);
+        if !(256..=16384).contains(&extent) {
+            return Err(self.invalid(
+                format!("{key}.extent"),
+                format!("{extent}: the MVT extent must lie in 256..16384 (4096 is usual)"),
+            ));
+        }
+        if t.buffer.unwrap_or(64) > extent / 2 {
+            return Err(self.invalid(
+                format!("{key}.buffer"),
+                format!("at most half the extent ({})", extent / 2),
+            ));
+        }
+        let details = std::iter::once((
+            key.to_string(),
+            t.simplify,
+            t.min_size,
+            t.max_features,
+            t.max_bytes,
+        ))
+        .chain(t.zoom.iter().enumerate().map(|(i, z)| {
+            (
+                format!("{key}.zoom[{i}]"),
+                z.simplify,
+                z.min_size,
+                z.max_features,
+                z.max_bytes,
+            )
+        }));
+        for (k, simplify, min_size, max_features, max_bytes) in details {
+            for (name, v) in [("simplify", simplify), ("min_size", min_size)] {
+                if let Some(v) = v
+                    && !(v.is_finite() && (0.0..=1024.0).contains(&v))
+                {
+                    return Err(self.invalid(
+                        format!("{k}.{name}"),
+                        format!("{v}: give a number from 0 to 1024"),
+                    ));
+                }
+            }
+            if max_features == Some(0) {
+                return Err(self.invalid(format!("{k}.max_features"), "at least 1"));
+            }
+            if max_bytes.is_some_and(|b| b < 1024) {
+                return Err(self.invalid(format!("{k}.max_bytes"), "at least 1024 bytes"));
+            }
+        }
+        for (i, z) in t.zoom.iter().enumerate() {
+            if z.from > z.to || z.to > MAX_ZOOM {
+                return Err(self.invalid(
+                    format!("{key}.zoom[{i}]"),
+                    format!(
+                        "from ({}) and to ({}) must satisfy from <= to <= {MAX_ZOOM}",
+                        z.from, z.to
+                    ),
+                ));
+            }
         }
         Ok(())
     }

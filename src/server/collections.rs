@@ -40,6 +40,20 @@ pub fn collection_json(layer: &Layer, base: &str) -> Json {
             "Gli oggetti, in HTML",
         ),
     ];
+    links.extend([
+        link(
+            format!("{url}/tiles"),
+            super::tiles::REL_TILESETS_VECTOR,
+            MEDIA_JSON,
+            "Le tessere vettoriali",
+        ),
+        link(
+            format!("{url}/tiles/WebMercatorQuad/tilejson.json"),
+            "describedby",
+            MEDIA_JSON,
+            "TileJSON delle tessere vettoriali",
+        ),
+    ]);
     if let Some(l) = &m.license {
         links.push(link(&l.url, "license", MEDIA_HTML, &l.id));
     }

@@ -123,7 +123,7 @@ pub async fn items(
         limit,
     };
     let source = layer.source.clone();
-    let page = blocking(&app, layer, move || source.query(&query)).await?;
+    let page = blocking(&app, &layer.label(), move || source.query(&query)).await?;
 
     let url = format!("{base}/collections/{}/items", layer.meta.id);
     let body = write_collection(&page, fields, &url, params, format, offset, limit);
@@ -259,7 +259,7 @@ pub async fn item(
     let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
     let source = layer.source.clone();
     let wanted = fid.clone();
-    let feature = blocking(&app, layer, move || source.feature(&wanted))
+    let feature = blocking(&app, &layer.label(), move || source.feature(&wanted))
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(

@@ -14,6 +14,19 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/collections-selection",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilesetmetadata",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilesetmetadata",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixsetlimits",
 ];
 
 pub async fn landing(
@@ -75,6 +88,24 @@ pub async fn landing(
             "http://www.opengis.net/def/rel/ogc/1.0/data",
             MEDIA_JSON,
             "Le collezioni",
+        ),
+        link(
+            format!("{base}/tiles"),
+            super::tiles::REL_TILESETS_VECTOR,
+            MEDIA_JSON,
+            "Le tessere vettoriali di tutte le collezioni",
+        ),
+        link(
+            format!("{base}/tiles/WebMercatorQuad/tilejson.json"),
+            "describedby",
+            MEDIA_JSON,
+            "TileJSON delle tessere di tutte le collezioni",
+        ),
+        link(
+            format!("{base}/tileMatrixSets"),
+            super::tiles::REL_TILING_SCHEMES,
+            MEDIA_JSON,
+            "Le griglie delle tessere",
         ),
     ]);
     let body = json!({

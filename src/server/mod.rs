@@ -10,6 +10,7 @@ mod middleware;
 mod negotiate;
 mod openapi;
 mod params;
+mod tiles;
 
 pub use error::ApiError;
 
@@ -35,6 +36,8 @@ pub const MEDIA_OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
 pub struct AppState {
     pub catalogue: Catalogue,
     pub config: ServerConfig,
+    pub matrix_sets: Vec<crate::tiles::matrix::TileMatrixSet>,
+    pub tile_cache: crate::tiles::cache::TileCache,
     html: html::Templates,
 }
 
@@ -44,6 +47,8 @@ impl AppState {
     pub fn new(catalogue: Catalogue, config: ServerConfig) -> App {
         Arc::new(AppState {
             catalogue,
+            matrix_sets: vec![crate::tiles::matrix::TileMatrixSet::web_mercator_quad()],
+            tile_cache: crate::tiles::cache::TileCache::new(config.tile_cache_mb),
             config,
             html: html::Templates::new(),
         })
@@ -72,7 +77,7 @@ impl AppState {
 pub fn router(app: App) -> Router {
     let max_url = app.config.max_url_length;
     let max_age = app.config.cache_max_age;
-    Router::new()
+    let router = Router::new()
         .route("/", get(landing::landing))
         .route("/conformance", get(landing::conformance))
         .route("/api", get(openapi::api))
@@ -80,7 +85,32 @@ pub fn router(app: App) -> Router {
         .route("/collections", get(collections::collections))
         .route("/collections/{collection_id}", get(collections::collection))
         .route("/collections/{collection_id}/items", get(items::items))
-        .route("/collections/{collection_id}/items/{feature_id}", get(items::item))
+        .route(
+            "/collections/{collection_id}/items/{feature_id}",
+            get(items::item),
+        )
+        .route("/tileMatrixSets", get(tiles::tile_matrix_sets))
+        .route("/tileMatrixSets/{tms}", get(tiles::tile_matrix_set));
+    // The same four resources for each kind of tileset: a collection, a struttura, the dataset.
+    let router = [
+        "/collections/{collection_id}/tiles",
+        "/strutture/{struttura}/tiles",
+        "/tiles",
+    ]
+    .into_iter()
+    .fold(router, |r, prefix| {
+        r.route(prefix, get(tiles::tilesets))
+            .route(&format!("{prefix}/{{tms}}"), get(tiles::tileset))
+            .route(
+                &format!("{prefix}/{{tms}}/tilejson.json"),
+                get(tiles::tilejson),
+            )
+            .route(
+                &format!("{prefix}/{{tms}}/{{z}}/{{y}}/{{x}}"),
+                get(tiles::tile),
+            )
+    });
+    router
         .fallback(|| async {
             ApiError::not_found("no such resource; the landing page `/` links to everything served")
         })
@@ -213,39 +243,40 @@ fn html_response(body: String) -> Response {
     res
 }
 
-/// Runs a blocking source call; a failing source makes its layer answer 503, others go on.
-async fn blocking<T: Send + 'static>(
+/// Runs a blocking source call for `what` (e.g. "collection `comuni`"); a failing source
+/// answers 503 for what it serves, others go on.
+async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
     app: &AppState,
-    layer: &Layer,
-    f: impl FnOnce() -> Result<T, crate::source::SourceError> + Send + 'static,
+    what: &str,
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let id = layer.meta.id.clone();
+    let id = what;
     let limit = std::time::Duration::from_secs(app.config.request_timeout_secs);
     // On timeout the client is answered; the read finishes in the background and is dropped.
     match tokio::time::timeout(limit, tokio::task::spawn_blocking(f)).await {
         Ok(Ok(Ok(v))) => Ok(v),
         Ok(Ok(Err(e))) => {
-            tracing::error!(layer = %id, error = %e, "source failed");
+            tracing::error!(what = %id, error = %e, "source failed");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
-                    "collection `{id}` cannot be read right now: its data source failed; the server log has the details. Other collections are not affected."
+                    "{id} cannot be read right now: its data source failed; the server log has the details. Other collections are not affected."
                 ),
             ))
         }
         Ok(Err(e)) => {
-            tracing::error!(layer = %id, error = %e, "source task panicked");
+            tracing::error!(what = %id, error = %e, "source task panicked");
             Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("collection `{id}`: internal error while reading"),
+                format!("{id}: internal error while reading"),
             ))
         }
         Err(_) => {
-            tracing::warn!(layer = %id, seconds = limit.as_secs(), "request timed out");
+            tracing::warn!(what = %id, seconds = limit.as_secs(), "request timed out");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
-                    "collection `{id}`: the query took longer than {} s; narrow it with a bbox or fewer filters",
+                    "{id}: the query took longer than {} s; narrow it with a bbox or fewer filters",
                     limit.as_secs()
                 ),
             ))
@@ -327,11 +358,14 @@ mod tests {
                 classificazione: Classificazione::Anteprima,
             },
             source: source.clone(),
+            tiling: crate::tiles::Tiling::default(),
         };
         let started = std::time::Instant::now();
-        let err = blocking(&app, &layer, move || source.query(&Query::default()))
-            .await
-            .unwrap_err();
+        let err = blocking(&app, &layer.label(), move || {
+            source.query(&Query::default())
+        })
+        .await
+        .unwrap_err();
         assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(err.detail.contains("longer than 1 s"), "{}", err.detail);
         assert!(started.elapsed() < std::time::Duration::from_millis(2000));

@@ -10,6 +10,7 @@ use super::{
     ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, MEDIA_OPENAPI, html_response,
     json_response,
 };
+use crate::catalogue::lr65::{Struttura, Voce};
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -186,6 +187,8 @@ pub fn document(app: &App, base: &str) -> Json {
         );
     }
 
+    tile_paths(app, &mut paths);
+
     let mut parameters = Map::new();
     for p in [
         format_param(),
@@ -193,11 +196,43 @@ pub fn document(app: &App, base: &str) -> Json {
         offset_param(),
         bbox_param(),
         datetime_param(),
+        super::tiles::tile_params(true, &["mvt"]).remove(1),
     ] {
         parameters.insert(
             p.component.expect("shared parameter").to_string(),
             p.openapi(),
         );
+    }
+    for (name, description, schema) in [
+        (
+            "tileMatrixSetId",
+            "The tile matrix set (tiling scheme).",
+            json!({"type": "string", "enum": app.matrix_sets.iter().map(|t| t.id).collect::<Vec<_>>()}),
+        ),
+        (
+            "tileMatrix",
+            "The level of the tile matrix set (the zoom), e.g. `12`.",
+            json!({"type": "string"}),
+        ),
+        (
+            "tileRow",
+            "The row of the tile (y), from 0 at the top.",
+            json!({"type": "integer", "minimum": 0}),
+        ),
+        (
+            "tileCol",
+            "The column of the tile (x), from 0 at the left.",
+            json!({"type": "integer", "minimum": 0}),
+        ),
+        (
+            "struttura",
+            "A struttura of the patrimonio territoriale (L.R. 65/2014, art. 3).",
+            json!({"type": "string", "enum": Struttura::ALL.iter().map(|s| s.id()).collect::<Vec<_>>()}),
+        ),
+    ] {
+        parameters.insert(name.into(), json!({
+            "name": name, "in": "path", "required": true, "description": description, "schema": schema,
+        }));
     }
     parameters.insert("featureId".into(), json!({
         "name": "featureId", "in": "path", "required": true,
@@ -210,7 +245,10 @@ pub fn document(app: &App, base: &str) -> Json {
             "400",
             "Bad request: an unknown parameter, or a parameter with an invalid value.",
         ),
-        ("404", "No such collection or feature."),
+        (
+            "404",
+            "No such collection, feature, tile matrix set or tile (outside the tile matrix set limits).",
+        ),
         ("406", "None of the media types in `Accept` is offered."),
         ("414", "The URL is longer than the server accepts."),
         ("500", "Internal error."),
@@ -229,12 +267,15 @@ pub fn document(app: &App, base: &str) -> Json {
         "openapi": "3.0.3",
         "info": {
             "title": server.title,
-            "description": format!("{}\n\nOGC API - Features - Part 1: Core, served by tessera.", server.description),
+            "description": format!("{}\n\nOGC API - Features - Part 1: Core and OGC API - Tiles - Part 1, served by tessera.", server.description),
             "version": env!("CARGO_PKG_VERSION"),
             "license": {"name": "EUPL-1.2", "url": "https://interoperable-europe.ec.europa.eu/collection/eupl/eupl-text-eupl-12"},
         },
         "servers": [{"url": base, "description": "This server"}],
-        "tags": [{"name": "Capabilities", "description": "Landing page, conformance, API definition, collections"}],
+        "tags": [
+            {"name": "Capabilities", "description": "Landing page, conformance, API definition, collections"},
+            {"name": "Tiles", "description": "Vector tiles (OGC API - Tiles, Mapbox Vector Tile): per collection, per struttura of L.R. 65/2014, and for the dataset"},
+        ],
         "paths": paths,
         "components": {
             "parameters": parameters,
@@ -242,6 +283,137 @@ pub fn document(app: &App, base: &str) -> Json {
             "schemas": schemas(),
         },
     })
+}
+
+/// Tile matrix sets and, for the dataset, every struttura and every collection, the tilesets
+/// list, the tileset, its TileJSON and its tiles (operation ids with the OGC dot suffixes).
+fn tile_paths(app: &App, paths: &mut Map<String, Json>) {
+    let fjson = || vec![super::tiles::tile_params(false, &["json"])[0].openapi()];
+    let tms_ref = json!({"$ref": "#/components/parameters/tileMatrixSetId"});
+    paths.insert(
+        "/tileMatrixSets".into(),
+        operation(
+            "getTileMatrixSetsList",
+            "The tile matrix sets",
+            "Tiles",
+            fjson(),
+            ok("The tile matrix sets the tiles use.", &[(MEDIA_JSON, "")]),
+            &["400", "414", "500"],
+        ),
+    );
+    let mut p = fjson();
+    p.insert(0, tms_ref.clone());
+    paths.insert(
+        "/tileMatrixSets/{tileMatrixSetId}".into(),
+        operation(
+            "getTileMatrixSet",
+            "A tile matrix set (OGC TMS 2.0 JSON)",
+            "Tiles",
+            p,
+            ok("The tile matrix set.", &[(MEDIA_JSON, "")]),
+            &["400", "404", "414", "500"],
+        ),
+    );
+    let mut scopes: Vec<(String, String, Option<Json>, bool)> = vec![
+        ("/tiles".into(), "dataset".into(), None, true),
+        (
+            "/strutture/{struttura}/tiles".into(),
+            "struttura".into(),
+            Some(json!({"$ref": "#/components/parameters/struttura"})),
+            false,
+        ),
+    ];
+    for layer in app.catalogue.layers() {
+        let id = &layer.meta.id;
+        scopes.push((
+            format!("/collections/{id}/tiles"),
+            format!("collection.{id}"),
+            None,
+            false,
+        ));
+    }
+    for (prefix, scope, scope_param, dataset) in scopes {
+        let query = |formats: &[&str]| -> Vec<Json> {
+            super::tiles::tile_params(dataset, formats)
+                .iter()
+                .map(param_ref)
+                .collect()
+        };
+        let with = |mut path_params: Vec<Json>, formats: &[&str]| {
+            if let Some(sp) = &scope_param {
+                path_params.insert(0, sp.clone());
+            }
+            path_params.extend(query(formats));
+            path_params
+        };
+        let errors = ["400", "404", "414", "500"];
+        paths.insert(
+            prefix.clone(),
+            operation(
+                &format!("{scope}.getTileSetsList"),
+                "The tilesets",
+                "Tiles",
+                with(vec![], &["json"]),
+                ok(
+                    "The tilesets, one per tile matrix set.",
+                    &[(MEDIA_JSON, "")],
+                ),
+                &errors,
+            ),
+        );
+        paths.insert(
+            format!("{prefix}/{{tileMatrixSetId}}"),
+            operation(
+                &format!("{scope}.getTileSet"),
+                "A tileset's metadata",
+                "Tiles",
+                with(vec![tms_ref.clone()], &["json"]),
+                ok(
+                    "The tileset metadata (OGC TMS 2.0), with its tile matrix set limits.",
+                    &[(MEDIA_JSON, "")],
+                ),
+                &errors,
+            ),
+        );
+        paths.insert(
+            format!("{prefix}/{{tileMatrixSetId}}/tilejson.json"),
+            operation(
+                &format!("{scope}.getTileJSON"),
+                "The tileset as TileJSON 3.0.0",
+                "Tiles",
+                with(vec![tms_ref.clone()], &["json"]),
+                ok(
+                    "TileJSON 3.0.0 (WebMercatorQuad only).",
+                    &[(MEDIA_JSON, "")],
+                ),
+                &errors,
+            ),
+        );
+        let mut tile = operation(
+            &format!("{scope}.getTile"),
+            "A vector tile",
+            "Tiles",
+            with(
+                ["tileMatrix", "tileRow", "tileCol"].iter().fold(
+                    vec![tms_ref.clone()],
+                    |mut v, n| {
+                        v.push(json!({"$ref": format!("#/components/parameters/{n}")}));
+                        v
+                    },
+                ),
+                &["mvt"],
+            ),
+            json!({"description": "The tile, one MVT layer per collection (gzip when accepted).",
+                   "content": {super::tiles::MEDIA_MVT: {"schema": {"type": "string", "format": "binary"}}}}),
+            &["400", "404", "414", "500", "503"],
+        );
+        tile["get"]["responses"]["204"] =
+            json!({"description": "No feature in this tile (inside the tile matrix set limits)."});
+        paths.insert(
+            format!("{prefix}/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"),
+            tile,
+        );
+    }
 }
 
 fn schemas() -> Json {

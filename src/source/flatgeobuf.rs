@@ -9,7 +9,7 @@
 
 use super::{
     Feature, FeatureId, Field, FieldType, Page, Query, Source, SourceError, SourceInfo,
-    SourceOptions, Value,
+    SourceOptions, TileQuery, Value,
 };
 use crate::crs::Transformer;
 use crate::temporal::{self, Interval};
@@ -666,6 +666,57 @@ impl Source for FlatGeobufSource {
             features,
             number_matched: total,
         })
+    }
+
+    fn tile_features(&self, q: &TileQuery) -> Result<Vec<Feature>, SourceError> {
+        self.check_unchanged()?;
+        let (Some(tree), Some(clipped)) = (
+            &self.tree,
+            self.info.extent.and_then(|e| intersection(&q.bbox, &e)),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let area = self.from_crs84.area(clipped)?;
+        let r = area.envelope;
+        // Degrees to storage units, on the short side so that nothing visible is dropped.
+        let per_degree = if self.from_crs84.is_identity() {
+            1.0
+        } else if clipped.width() > 0.0 && clipped.height() > 0.0 {
+            (r.width() / clipped.width()).min(r.height() / clipped.height())
+        } else {
+            0.0
+        };
+        let min_size = q.min_size * per_degree;
+        let hits = tree
+            .search(r.min().x, r.min().y, r.max().x, r.max().y)
+            .map_err(|e| corrupt(&self.path, format!("index search: {e}")))?;
+        let mut picked: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
+        for h in hits {
+            let b = self.slots[h.index].bbox;
+            let (w, hgt) = (b[2] - b[0], b[3] - b[1]);
+            let size = w.max(hgt);
+            if size > 0.0 && size < min_size {
+                continue;
+            }
+            let leaf = Rect::new(Coord { x: b[0], y: b[1] }, Coord { x: b[2], y: b[3] });
+            if !area.surely_misses(&leaf) {
+                picked.push((h.index as u32, w * hgt));
+            }
+        }
+        if picked.len() > q.max_features {
+            picked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            picked.truncate(q.max_features);
+        }
+        let mut indices: Vec<u32> = picked.into_iter().map(|(i, _)| i).collect();
+        indices.sort_unstable();
+        // The id property is read too: the feature id comes from it.
+        let mask = self.mask(q.columns.iter().copied().chain(self.id_field));
+        let mut features = Vec::with_capacity(indices.len());
+        self.for_each(&indices, true, Some(&mask), |_, f| {
+            features.push(self.published(f)?);
+            Ok(())
+        })?;
+        Ok(features)
     }
 
     fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {

@@ -156,10 +156,64 @@ pub struct SourceOptions {
     pub storage_crs: Option<u32>,
 }
 
+/// What the tile engine asks for one tile of a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileQuery {
+    /// In CRS84: features whose bounding box meets it. The exact cut is the clip's job.
+    pub bbox: Rect<f64>,
+    /// In CRS84 degrees: a feature whose bounding box is smaller than this on both axes is
+    /// left out (points, with an empty box, never are). It would cover less than a pixel.
+    pub min_size: f64,
+    /// Field indices of the properties wanted; the others read as null.
+    pub columns: Vec<usize>,
+    /// At most this many features: those with the largest bounding boxes.
+    pub max_features: usize,
+}
+
 pub trait Source: Send + Sync + std::fmt::Debug {
     fn info(&self) -> &SourceInfo;
     /// A page of the features that match `query`, and how many match in all.
     fn query(&self, query: &Query) -> Result<Page, SourceError>;
     /// One feature by the id it is published under.
     fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError>;
+
+    /// The features of one tile, in the source's order, geometry in CRS84. The default goes
+    /// through [`Source::query`]; a source with an index should skip what it can undecoded.
+    fn tile_features(&self, q: &TileQuery) -> Result<Vec<Feature>, SourceError> {
+        let page = self.query(&Query {
+            bbox: vec![q.bbox],
+            limit: usize::MAX,
+            ..Query::default()
+        })?;
+        let size = |f: &Feature| {
+            use geo::BoundingRect;
+            f.geometry
+                .as_ref()
+                .and_then(|g| g.bounding_rect())
+                .map_or(0.0, |r| r.width().max(r.height()))
+        };
+        let mut features: Vec<Feature> = page
+            .features
+            .into_iter()
+            .filter(|f| {
+                let s = size(f);
+                s == 0.0 || s >= q.min_size
+            })
+            .collect();
+        if features.len() > q.max_features {
+            let mut order: Vec<usize> = (0..features.len()).collect();
+            order.sort_by(|&a, &b| {
+                size(&features[b])
+                    .total_cmp(&size(&features[a]))
+                    .then(a.cmp(&b))
+            });
+            let mut keep = vec![false; features.len()];
+            for &i in &order[..q.max_features] {
+                keep[i] = true;
+            }
+            let mut k = keep.into_iter();
+            features.retain(|_| k.next().unwrap_or(false));
+        }
+        Ok(features)
+    }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod geo;
+pub mod mvt;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,0 +1,316 @@
+//! The vector tile engine: a pure function of (layers, tile) that `serve` and `seed` share.
+//! Nothing here knows about HTTP.
+//!
+//! For each layer: the source is asked for the features whose box meets the tile and its
+//! buffer, skipping those under a pixel undecoded; each geometry is projected into the tile
+//! matrix set, clipped, simplified and snapped ([`shape`]), then written as MVT ([`mvt`]).
+//!
+//! **Tile budget.** Each layer has, per zoom, a `max_features` and a `max_bytes` limit. Over
+//! `max_features`, the source keeps the features with the largest bounding boxes. Over
+//! `max_bytes`, the layer is shaped again with a coarser simplification (4×, then 16×); if it
+//! is still too big, the smallest features (by area, length, or for points file order from the
+//! end) are dropped until it fits. A tile therefore never exceeds the sum of its layers' budgets.
+
+pub mod cache;
+pub mod clip;
+pub mod matrix;
+pub mod mvt;
+pub mod shape;
+
+use crate::crs::CrsError;
+use crate::source::{Feature, FeatureId, Source, SourceError, TileQuery};
+use geo_types::{Coord, Rect};
+use matrix::{TileCoord, TileMatrixSet};
+use mvt::LayerWriter;
+use mvt::TileGeometry;
+use shape::{Detail, Frame};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TileError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Crs(#[from] CrsError),
+}
+
+/// What a layer's tiles hold at one zoom level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelDetail {
+    /// Field indices of the properties written; `None` writes them all.
+    pub properties: Option<Vec<usize>>,
+    /// Simplification tolerance, in tile units (1/extent of the tile side).
+    pub simplify: f64,
+    /// Features, rings and lines smaller than this many pixels (1/256 of the tile) are dropped.
+    pub min_size_px: f64,
+    pub max_features: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for LevelDetail {
+    fn default() -> Self {
+        // tippecanoe's per-tile limits.
+        LevelDetail {
+            properties: None,
+            simplify: 1.0,
+            min_size_px: 1.0,
+            max_features: 200_000,
+            max_bytes: 500_000,
+        }
+    }
+}
+
+/// How a layer is cut into tiles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tiling {
+    pub min_zoom: u8,
+    pub max_zoom: u8,
+    pub extent: u32,
+    /// Around the tile, in tile units, so that lines and outlines continue past the border.
+    pub buffer: u32,
+    pub default: LevelDetail,
+    /// Zoom ranges (inclusive) with their own detail; the last that holds a zoom wins.
+    pub levels: Vec<(u8, u8, LevelDetail)>,
+}
+
+impl Default for Tiling {
+    fn default() -> Self {
+        Tiling {
+            min_zoom: 0,
+            max_zoom: 16,
+            extent: 4096,
+            buffer: 64,
+            default: LevelDetail::default(),
+            levels: Vec::new(),
+        }
+    }
+}
+
+impl Tiling {
+    pub fn at(&self, z: u8) -> &LevelDetail {
+        self.levels
+            .iter()
+            .rev()
+            .find(|(from, to, _)| (*from..=*to).contains(&z))
+            .map_or(&self.default, |(_, _, d)| d)
+    }
+
+    pub fn covers(&self, z: u8) -> bool {
+        (self.min_zoom..=self.max_zoom).contains(&z)
+    }
+}
+
+/// One layer of a tile: its MVT layer name, its features and how to cut them.
+pub struct LayerInput<'a> {
+    pub name: &'a str,
+    pub source: &'a dyn Source,
+    pub tiling: &'a Tiling,
+}
+
+/// An encoded tile and what went into it.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// MVT bytes; empty when no layer has a feature here.
+    pub bytes: Vec<u8>,
+    pub features: usize,
+    /// Features left out to keep within the budget.
+    pub dropped: usize,
+}
+
+/// Renders one tile of `layers` (layers whose zoom range excludes the tile are left out).
+pub fn render(
+    tms: &TileMatrixSet,
+    coord: TileCoord,
+    layers: &[LayerInput<'_>],
+) -> Result<Rendered, TileError> {
+    let mut encoded = Vec::new();
+    let mut out = Rendered::default();
+    for layer in layers {
+        if !layer.tiling.covers(coord.z) {
+            continue;
+        }
+        let (bytes, features, dropped) = render_layer(tms, coord, layer)?;
+        out.features += features;
+        out.dropped += dropped;
+        if features > 0 {
+            encoded.push(bytes);
+        }
+    }
+    if !encoded.is_empty() {
+        out.bytes = mvt::tile(&encoded);
+    }
+    Ok(out)
+}
+
+fn render_layer(
+    tms: &TileMatrixSet,
+    coord: TileCoord,
+    layer: &LayerInput<'_>,
+) -> Result<(Vec<u8>, usize, usize), TileError> {
+    let tiling = layer.tiling;
+    let detail = tiling.at(coord.z);
+    let bounds = tms.bounds(coord);
+    let span = bounds.width();
+    let extent = tiling.extent as f64;
+    let buffer = span * tiling.buffer as f64 / extent;
+    let grown = Rect::new(
+        Coord {
+            x: bounds.min().x - buffer,
+            y: bounds.min().y - buffer,
+        },
+        Coord {
+            x: bounds.max().x + buffer,
+            y: bounds.max().y + buffer,
+        },
+    );
+    let query_box = tms.to_crs84(grown)?;
+    let query_box = Rect::new(
+        Coord {
+            x: query_box.min().x.max(-180.0),
+            y: query_box.min().y.max(-90.0),
+        },
+        Coord {
+            x: query_box.max().x.min(180.0),
+            y: query_box.max().y.min(90.0),
+        },
+    );
+    // One pixel in degrees, on the tile's shorter side (conservative for Mercator).
+    let pixel = span / tms.tile_size as f64;
+    let per_unit = (query_box.width() / grown.width()).min(query_box.height() / grown.height());
+    let fields = &layer.source.info().fields;
+    let columns: Vec<usize> = match &detail.properties {
+        Some(p) => p.clone(),
+        None => (0..fields.len()).collect(),
+    };
+    let features = layer.source.tile_features(&TileQuery {
+        bbox: query_box,
+        min_size: detail.min_size_px * pixel * per_unit,
+        columns: columns.clone(),
+        max_features: detail.max_features,
+    })?;
+
+    let px = extent / tms.tile_size as f64;
+    let frame = Frame {
+        min_x: bounds.min().x,
+        max_y: bounds.max().y,
+        scale: extent / span,
+        square: clip::Square {
+            lo: -(tiling.buffer as f64),
+            hi: extent + tiling.buffer as f64,
+        },
+    };
+    let names: Vec<&str> = columns.iter().map(|&i| fields[i].name.as_str()).collect();
+    let mut tolerance = detail.simplify;
+    let mut attempts = 0;
+    loop {
+        let d = Detail {
+            tolerance,
+            min_area: (detail.min_size_px * px).powi(2),
+            min_length: detail.min_size_px * px,
+        };
+        let mut shaped: Vec<(usize, TileGeometry)> = Vec::with_capacity(features.len());
+        for (i, f) in features.iter().enumerate() {
+            if let Some(g) = &f.geometry {
+                let mut s = TileGeometry::default();
+                shape::shape(g, tms, &frame, &d, &mut s)?;
+                if !s.is_empty() {
+                    shaped.push((i, s));
+                }
+            }
+        }
+        let total = shaped.len();
+        let bytes = encode_layer(
+            layer.name,
+            tiling.extent,
+            &features,
+            &columns,
+            &names,
+            &shaped,
+        );
+        attempts += 1;
+        if bytes.len() <= detail.max_bytes {
+            return Ok((bytes, total, features.len() - total.min(features.len())));
+        }
+        if attempts < 3 {
+            tolerance = tolerance.max(1.0) * 4.0;
+            continue;
+        }
+        // Still too big: drop the smallest features until it fits.
+        let mut order: Vec<usize> = (0..shaped.len()).collect();
+        order.sort_by(|&a, &b| {
+            size(&shaped[b].1)
+                .total_cmp(&size(&shaped[a].1))
+                .then(a.cmp(&b))
+        });
+        let mut keep = shaped.len();
+        let mut bytes = bytes;
+        while bytes.len() > detail.max_bytes && keep > 0 {
+            let ratio = detail.max_bytes as f64 / bytes.len() as f64;
+            keep = ((keep as f64 * ratio * 0.95) as usize).min(keep - 1);
+            let mut kept: Vec<usize> = order[..keep].to_vec();
+            kept.sort_unstable();
+            let subset: Vec<&(usize, TileGeometry)> = kept.iter().map(|&k| &shaped[k]).collect();
+            bytes = encode_subset(
+                layer.name,
+                tiling.extent,
+                &features,
+                &columns,
+                &names,
+                &subset,
+            );
+        }
+        tracing::debug!(layer = layer.name, tile = %coord, kept = keep, of = total, "tile over its byte budget: smallest features dropped");
+        return Ok((bytes, keep, features.len() - keep));
+    }
+}
+
+/// A feature's weight for the byte budget: area for polygons, length for lines, 0 for points.
+fn size(s: &TileGeometry) -> f64 {
+    let area: f64 = s.rings.iter().map(|r| shape::shoelace(r).max(0.0)).sum();
+    let length: f64 = s
+        .lines
+        .iter()
+        .flat_map(|l| l.windows(2))
+        .map(|w| ((w[1][0] - w[0][0]) as f64).hypot((w[1][1] - w[0][1]) as f64))
+        .sum();
+    area + length
+}
+
+fn encode_layer(
+    name: &str,
+    extent: u32,
+    features: &[Feature],
+    columns: &[usize],
+    names: &[&str],
+    shaped: &[(usize, TileGeometry)],
+) -> Vec<u8> {
+    let subset: Vec<&(usize, TileGeometry)> = shaped.iter().collect();
+    encode_subset(name, extent, features, columns, names, &subset)
+}
+
+fn encode_subset(
+    name: &str,
+    extent: u32,
+    features: &[Feature],
+    columns: &[usize],
+    names: &[&str],
+    shaped: &[&(usize, TileGeometry)],
+) -> Vec<u8> {
+    let mut w = LayerWriter::new(name, extent);
+    let mut props = Vec::with_capacity(columns.len());
+    for (i, s) in shaped {
+        let f = &features[*i];
+        props.clear();
+        props.extend(
+            names
+                .iter()
+                .zip(columns)
+                .map(|(n, &c)| (*n, &f.properties[c])),
+        );
+        let id = match &f.id {
+            FeatureId::Int(i) => Some(*i),
+            FeatureId::String(_) => None,
+        };
+        w.add(id, &props, s);
+    }
+    w.finish()
+}

@@ -1,0 +1,724 @@
+//! Vector tiles through the real server: tile matrix sets, tilesets lists and metadata (with
+//! what the OGC test suite reads from them), TileJSON, and tiles decoded by geozero's reader,
+//! independent of tessera's encoder.
+
+mod common;
+
+use common::mvt::{self, area};
+use common::{Server, geo::geometry};
+use geo::{Intersects, Validation};
+use geo_types::{Coord, Rect};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+const EXTENT: i64 = 4096;
+const BUFFER: i64 = 64;
+
+/// A tile's CRS84 bounds, from the Web Mercator formulas (written here, not taken from tessera).
+fn tile_bounds(z: u32, x: u32, y: u32) -> Rect<f64> {
+    let n = (1u64 << z) as f64;
+    let lon = |x: f64| x / n * 360.0 - 180.0;
+    let lat = |y: f64| {
+        (std::f64::consts::PI * (1.0 - 2.0 * y / n))
+            .sinh()
+            .atan()
+            .to_degrees()
+    };
+    Rect::new(
+        Coord {
+            x: lon(x as f64),
+            y: lat(y as f64 + 1.0),
+        },
+        Coord {
+            x: lon(x as f64 + 1.0),
+            y: lat(y as f64),
+        },
+    )
+}
+
+/// The tile holding a CRS84 point.
+fn tile_of(z: u32, lon: f64, lat: f64) -> (u32, u32) {
+    let n = (1u64 << z) as f64;
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let r = lat.to_radians();
+    let y =
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}
+
+fn get_tile(s: &Server, path: &str) -> Vec<mvt::Layer> {
+    let r = s.get(path);
+    match r.status {
+        200 => {
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/vnd.mapbox-vector-tile"),
+                "{path}"
+            );
+            mvt::decode(&r.body)
+        }
+        204 => {
+            assert!(r.body.is_empty());
+            Vec::new()
+        }
+        other => panic!("GET {path}: {other} {}", r.text()),
+    }
+}
+
+/// Everything the specification asks of a layer, and what tessera promises on top.
+fn check_layer(layer: &mvt::Layer, what: &str) {
+    assert_eq!(layer.version, 2, "{what}");
+    assert_eq!(layer.extent as i64, EXTENT, "{what}");
+    assert!(
+        !layer.features.is_empty(),
+        "{what}: a layer with no feature is left out"
+    );
+    let mut keys = layer.keys.clone();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), layer.keys.len(), "{what}: duplicate keys");
+    for f in &layer.features {
+        for part in &f.parts {
+            for p in part {
+                assert!(
+                    (-BUFFER..=EXTENT + BUFFER).contains(&p[0])
+                        && (-BUFFER..=EXTENT + BUFFER).contains(&p[1]),
+                    "{what}: {p:?} beyond the buffer"
+                );
+            }
+        }
+        match f.kind {
+            2 => assert!(f.parts.iter().all(|l| l.len() >= 2), "{what}: short line"),
+            3 => {
+                assert!(
+                    area(&f.parts[0]) > 0.0,
+                    "{what}: first ring is not an exterior"
+                );
+                for ring in &f.parts {
+                    assert!(ring.len() >= 3, "{what}: ring of {} points", ring.len());
+                    assert_ne!(ring.first(), ring.last(), "{what}: closing point repeated");
+                    assert!(area(ring) != 0.0, "{what}: ring of zero area");
+                }
+                assert!(
+                    f.geometry.is_valid(),
+                    "{what}: invalid polygon {:?}",
+                    f.geometry
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn tilesets(s: &Server, path: &str) -> Vec<Value> {
+    s.json(path)["tilesets"].as_array().unwrap().clone()
+}
+
+fn path_of(href: &str) -> &str {
+    let rest = href.strip_prefix("http://").unwrap();
+    &rest[rest.find('/').unwrap()..]
+}
+
+#[test]
+fn tile_matrix_set_and_conformance() {
+    let s = Server::sample();
+    let list = s.json("/tileMatrixSets");
+    assert_eq!(list["tileMatrixSets"][0]["id"], "WebMercatorQuad");
+    let t = s.json("/tileMatrixSets/WebMercatorQuad");
+    assert_eq!(t["crs"], "http://www.opengis.net/def/crs/EPSG/0/3857");
+    assert_eq!(t["tileMatrices"].as_array().unwrap().len(), 25);
+    let m5 = &t["tileMatrices"][5];
+    assert_eq!(m5["matrixWidth"], 32);
+    assert!((m5["cellSize"].as_f64().unwrap() - 156_543.033_928_041 / 32.0).abs() < 1e-6);
+    let conf = s.json("/conformance");
+    let classes: Vec<&str> = conf["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for c in [
+        "core",
+        "tileset",
+        "tilesets-list",
+        "dataset-tilesets",
+        "collections-selection",
+        "mvt",
+    ] {
+        assert!(
+            classes.contains(
+                &format!("http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{c}").as_str()
+            ),
+            "{c}"
+        );
+    }
+    let landing = s.json("/");
+    let rels: Vec<&str> = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap())
+        .collect();
+    assert!(rels.contains(&"http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"));
+    assert!(rels.contains(&"http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"));
+}
+
+/// The OGC test suite's tile test, on every tileset: each list entry has the matrix set id,
+/// limits and a templated link; (tm, maxTileRow, minTileCol) answers 200 or 204 and the row
+/// after it 404.
+#[test]
+fn every_tileset_passes_the_ets_tile_probe() {
+    let s = Server::sample();
+    let mut lists = vec![
+        "/tiles".to_string(),
+        "/tiles?collections=comuni,beni_culturali".into(),
+    ];
+    for c in s.json("/collections")["collections"].as_array().unwrap() {
+        let link = c["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector")
+            .expect("collections link their tilesets");
+        lists.push(path_of(link["href"].as_str().unwrap()).to_string());
+    }
+    for st in ["idro_geomorfologica", "insediativa", "base"] {
+        lists.push(format!("/strutture/{st}/tiles"));
+    }
+    for list in &lists {
+        let sets = tilesets(&s, list);
+        assert_eq!(sets.len(), 1, "{list}");
+        let t = &sets[0];
+        assert_eq!(t["tileMatrixSetId"], "WebMercatorQuad", "{list}");
+        assert_eq!(t["dataType"], "vector");
+        let links = t["links"].as_array().unwrap();
+        assert!(
+            links
+                .iter()
+                .any(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme")
+        );
+        let item = links
+            .iter()
+            .find(|l| l["rel"] == "item")
+            .unwrap_or_else(|| panic!("{list}: no item link"));
+        assert_eq!(item["templated"], true);
+        assert_eq!(item["type"], "application/vnd.mapbox-vector-tile");
+        let template = item["href"].as_str().unwrap();
+        for p in ["{tileMatrix}", "{tileRow}", "{tileCol}"] {
+            assert!(template.contains(p), "{template}");
+        }
+        let limits = t["tileMatrixSetLimits"].as_array().unwrap();
+        assert!(!limits.is_empty(), "{list}");
+        // Probe a few levels, as the suite does with the first.
+        for l in limits.iter().step_by(5) {
+            let (tm, row, col) = (
+                l["tileMatrix"].as_str().unwrap(),
+                l["maxTileRow"].as_u64().unwrap(),
+                l["minTileCol"].as_u64().unwrap(),
+            );
+            let url = |row: u64| {
+                path_of(template)
+                    .replace("{tileMatrix}", tm)
+                    .replace("{tileRow}", &row.to_string())
+                    .replace("{tileCol}", &col.to_string())
+            };
+            let r = s.get(&url(row));
+            assert!(
+                r.status == 200 || r.status == 204,
+                "{}: {}",
+                url(row),
+                r.status
+            );
+            s.get(&url(row + 1)).assert_exception(404);
+        }
+        // The metadata the list links to.
+        let me = links.iter().find(|l| l["rel"] == "self").unwrap();
+        let meta = s.json(path_of(me["href"].as_str().unwrap()));
+        assert_eq!(
+            meta["tileMatrixSetURI"],
+            "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+        );
+        assert!(!meta["layers"].as_array().unwrap().is_empty(), "{list}");
+    }
+}
+
+#[test]
+fn tilejson_is_complete_and_points_here() {
+    let s = Server::sample();
+    for path in [
+        "/tiles/WebMercatorQuad/tilejson.json",
+        "/collections/comuni/tiles/WebMercatorQuad/tilejson.json",
+        "/strutture/ecosistemica/tiles/WebMercatorQuad/tilejson.json",
+        "/tiles/WebMercatorQuad/tilejson.json?collections=province,comuni",
+    ] {
+        let j = s.json(path);
+        assert_eq!(j["tilejson"], "3.0.0");
+        let tiles = j["tiles"].as_array().unwrap();
+        let t = tiles[0].as_str().unwrap();
+        assert!(t.starts_with(&format!("http://{}/", s.addr)), "{t}");
+        assert!(
+            t.contains("{z}") && t.contains("{x}") && t.contains("{y}"),
+            "{t}"
+        );
+        let (min, max) = (
+            j["minzoom"].as_u64().unwrap(),
+            j["maxzoom"].as_u64().unwrap(),
+        );
+        assert!(min <= max && max <= 30);
+        for l in j["vector_layers"].as_array().unwrap() {
+            assert!(l["id"].is_string());
+            assert!(
+                l["fields"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .all(Value::is_string)
+            );
+            assert!(l["minzoom"].as_u64().unwrap() >= min && l["maxzoom"].as_u64().unwrap() <= max);
+        }
+        let b: Vec<f64> = j["bounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(b[0] < b[2] && b[1] < b[3]);
+        let c = j["center"].as_array().unwrap();
+        let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        assert!(b[0] <= lon && lon <= b[2] && b[1] <= lat && lat <= b[3]);
+        // Every template answers.
+        let (x, y) = tile_of(8, lon, lat);
+        let url = path_of(t)
+            .replace("{z}", "8")
+            .replace("{x}", &x.to_string())
+            .replace("{y}", &y.to_string());
+        let r = s.get(&url);
+        assert!(r.status == 200 || r.status == 204, "{url}: {}", r.status);
+    }
+    let j = s.json("/tiles/WebMercatorQuad/tilejson.json?collections=province,comuni");
+    let ids: Vec<&str> = j["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["province", "comuni"]);
+    assert!(
+        j["tiles"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("?collections=province%2Ccomuni")
+    );
+}
+
+/// Tiles of every sample layer at several zooms over Tuscany, decoded and checked.
+#[test]
+fn tiles_decode_valid_at_every_zoom() {
+    let s = Server::sample();
+    let collections = s.json("/collections");
+    let ids: Vec<String> = collections["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut features = 0;
+    for z in [5u32, 7, 9, 11, 13] {
+        // A few tiles around Firenze, Pisa and Grosseto.
+        for (lon, lat) in [(11.2558, 43.7696), (10.4017, 43.7228), (11.1136, 42.7635)] {
+            let (x, y) = tile_of(z, lon, lat);
+            let layers = get_tile(&s, &format!("/tiles/WebMercatorQuad/{z}/{y}/{x}"));
+            for l in &layers {
+                assert!(ids.contains(&l.name), "{}", l.name);
+                check_layer(l, &format!("{z}/{y}/{x} {}", l.name));
+                features += l.features.len();
+            }
+            let names: BTreeSet<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+            assert_eq!(names.len(), layers.len(), "layer names are unique");
+            if z <= 9 {
+                assert!(
+                    names.contains("comuni") && names.contains("province"),
+                    "{z}: {names:?}"
+                );
+            }
+        }
+    }
+    assert!(features > 1000, "{features}");
+}
+
+/// A comune cut by a tile border is in both tiles, and both halves reach into the buffer.
+#[test]
+fn features_across_a_border_are_on_both_sides() {
+    let s = Server::sample();
+    let z = 10;
+    // Firenze's comune (048017) is larger than a z10 tile is wide around it.
+    let (x, y) = tile_of(z, 11.2558, 43.7696);
+    let mut seen = Vec::new();
+    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (-1, 0), (0, -1)] {
+        let (tx, ty) = ((x as i64 + dx) as u32, (y as i64 + dy) as u32);
+        let layers = get_tile(
+            &s,
+            &format!("/collections/comuni/tiles/WebMercatorQuad/{z}/{ty}/{tx}"),
+        );
+        let l = layers.iter().find(|l| l.name == "comuni").expect("comuni");
+        let f = l
+            .features
+            .iter()
+            .find(|f| f.properties["istat"] == "048017");
+        seen.push(f.is_some());
+        if let Some(f) = f {
+            let touches_border = f
+                .parts
+                .iter()
+                .flatten()
+                .any(|p| p[0] <= 0 || p[0] >= EXTENT || p[1] <= 0 || p[1] >= EXTENT);
+            assert!(touches_border, "Firenze spans more than one tile at z{z}");
+        }
+    }
+    assert!(seen.iter().filter(|s| **s).count() >= 2, "{seen:?}");
+}
+
+/// A tile holds the features the items endpoint returns for the tile's bbox, and nothing
+/// beyond its buffer.
+#[test]
+fn tiles_agree_with_the_features_api() {
+    let s = Server::sample();
+    // Layers with string ids carry them as a property (`codice`, `istat`): MVT ids are integers.
+    for (layer, id_property, z, lon, lat) in [
+        ("beni_culturali", "codice", 11u32, 11.2558, 43.7696),
+        ("beni_culturali", "codice", 9, 10.4017, 43.7228),
+        ("reticolo_idrografico", "", 12, 11.2558, 43.7696),
+        ("comuni", "istat", 9, 11.2558, 43.7696),
+    ] {
+        let (x, y) = tile_of(z, lon, lat);
+        let b = tile_bounds(z, x, y);
+        let items = |r: Rect<f64>| -> BTreeSet<String> {
+            let page = s.json(&format!(
+                "/collections/{layer}/items?limit=10000&bbox={},{},{},{}",
+                r.min().x,
+                r.min().y,
+                r.max().x,
+                r.max().y
+            ));
+            page["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| {
+                    // Whole-tile clipping drops what only touches the buffer's outer edge.
+                    geometry(&f["geometry"]).is_some_and(|g| g.intersects(&r))
+                })
+                .map(|f| match &f["id"] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        };
+        let inside = items(b);
+        let pad = b.width() * BUFFER as f64 / EXTENT as f64;
+        let outer = items(Rect::new(
+            Coord {
+                x: b.min().x - pad,
+                y: b.min().y - pad,
+            },
+            Coord {
+                x: b.max().x + pad,
+                y: b.max().y + pad,
+            },
+        ));
+        let layers = get_tile(
+            &s,
+            &format!("/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}"),
+        );
+        let tile: BTreeSet<String> = layers
+            .iter()
+            .flat_map(|l| &l.features)
+            .map(|f| match f.id {
+                Some(id) => id.to_string(),
+                None => f.properties[id_property].as_str().unwrap().to_string(),
+            })
+            .collect();
+        assert!(
+            !inside.is_empty(),
+            "{layer} {z}/{y}/{x}: pick a tile with data"
+        );
+        let missing: Vec<_> = inside.difference(&tile).collect();
+        assert!(
+            missing.is_empty(),
+            "{layer} {z}/{y}/{x}: in the bbox but not in the tile: {missing:?}"
+        );
+        let extra: Vec<_> = tile.difference(&outer).collect();
+        assert!(
+            extra.is_empty(),
+            "{layer} {z}/{y}/{x}: in the tile but beyond its buffer: {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn composite_tilesets_hold_their_layers() {
+    let s = Server::sample();
+    let (x, y) = tile_of(8, 11.2558, 43.7696);
+    let names =
+        |path: &str| -> Vec<String> { get_tile(&s, path).into_iter().map(|l| l.name).collect() };
+    assert_eq!(
+        names(&format!(
+            "/tiles/WebMercatorQuad/8/{y}/{x}?collections=province,comuni"
+        )),
+        ["province", "comuni"]
+    );
+    let base = names(&format!("/strutture/base/tiles/WebMercatorQuad/8/{y}/{x}"));
+    assert_eq!(base, ["comuni", "province"]);
+    let idro = names(&format!(
+        "/strutture/idro_geomorfologica/tiles/WebMercatorQuad/8/{y}/{x}"
+    ));
+    assert!(
+        idro.contains(&"reticolo_idrografico".to_string()) && !idro.contains(&"comuni".to_string()),
+        "{idro:?}"
+    );
+    let all = names(&format!("/tiles/WebMercatorQuad/8/{y}/{x}"));
+    assert!(all.len() >= 6, "{all:?}");
+}
+
+#[test]
+fn empty_tiles_inside_the_limits_are_204() {
+    let s = Server::sample();
+    // Between the coast and the islands the comuni layer's extent has open sea.
+    let sets = tilesets(&s, "/collections/comuni/tiles");
+    let l9 = sets[0]["tileMatrixSetLimits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["tileMatrix"] == "9")
+        .unwrap()
+        .clone();
+    let mut empty = 0;
+    for row in l9["minTileRow"].as_u64().unwrap()..=l9["maxTileRow"].as_u64().unwrap() {
+        let col = l9["minTileCol"].as_u64().unwrap();
+        let r = s.get(&format!(
+            "/collections/comuni/tiles/WebMercatorQuad/9/{row}/{col}"
+        ));
+        match r.status {
+            204 => {
+                empty += 1;
+                assert!(r.body.is_empty());
+                assert!(r.header("cache-control").unwrap().contains("max-age"));
+            }
+            200 => {}
+            other => panic!("{other}"),
+        }
+    }
+    assert!(empty > 0, "the westernmost column at z9 is mostly sea");
+}
+
+#[test]
+fn bad_tile_requests_are_4xx_with_a_body() {
+    let s = Server::sample();
+    let (x, y) = tile_of(8, 11.2558, 43.7696);
+    for (path, status) in [
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/31/{y}/{x}"),
+            404,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/25/{y}/{x}"),
+            404,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/-1/{y}/{x}"),
+            404,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/abc/{y}/{x}"),
+            404,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/08/{y}/{x}"),
+            404,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/8/{y}/256"),
+            404,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/8/999999999999/{x}"),
+            400,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/8/-3/{x}"),
+            400,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/8/{y}/x"),
+            400,
+        ),
+        (
+            "/collections/comuni/tiles/WebMercatorQuad/8/0/0".to_string(),
+            404,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/17/{y}/{x}"),
+            404,
+        ),
+        (
+            format!("/collections/comuni/tiles/WorldCRS84Quad/8/{y}/{x}"),
+            404,
+        ),
+        (
+            format!("/collections/nessuna/tiles/WebMercatorQuad/8/{y}/{x}"),
+            404,
+        ),
+        ("/collections/nessuna/tiles".to_string(), 404),
+        ("/strutture/idraulica/tiles".to_string(), 404),
+        ("/tileMatrixSets/GoogleCRS84Quad".to_string(), 404),
+        (
+            format!("/tiles/WebMercatorQuad/8/{y}/{x}?collections=comuni,nessuna"),
+            400,
+        ),
+        (
+            format!("/tiles/WebMercatorQuad/8/{y}/{x}?collections=comuni,comuni"),
+            400,
+        ),
+        (
+            format!("/tiles/WebMercatorQuad/8/{y}/{x}?collections="),
+            400,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/8/{y}/{x}?collections=comuni"),
+            400,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/8/{y}/{x}?f=png"),
+            400,
+        ),
+        (
+            format!("/collections/comuni/tiles/WebMercatorQuad/8/{y}/{x}?zoom=3"),
+            400,
+        ),
+        ("/tiles/WebMercatorQuad?f=xml".to_string(), 400),
+    ] {
+        s.get(&path).assert_exception(status);
+    }
+}
+
+#[test]
+fn tiles_are_served_compressed_with_validators() {
+    let s = Server::sample();
+    let (x, y) = tile_of(8, 11.2558, 43.7696);
+    let path = format!("/collections/comuni/tiles/WebMercatorQuad/8/{y}/{x}");
+    let plain = s.get(&path);
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("cache-control"), Some("public, max-age=3600"));
+    assert!(
+        plain
+            .header("vary")
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("accept-encoding")
+    );
+    let gz = s.get_with(&path, &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gz.body[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain.body, "the same tile either way");
+    assert_ne!(
+        gz.header("etag"),
+        plain.header("etag"),
+        "one ETag per coding"
+    );
+    let etag = gz.header("etag").unwrap().to_string();
+    let again = s.get_with(
+        &path,
+        &[("Accept-Encoding", "gzip"), ("If-None-Match", &etag)],
+    );
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let head = s.request("HEAD", &path, &[("Accept-Encoding", "gzip")]);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("etag"), Some(etag.as_str()));
+    assert_eq!(
+        head.header("content-length").unwrap(),
+        gz.body.len().to_string()
+    );
+}
+
+#[test]
+fn gdal_reads_a_tile() {
+    common::require_tool("ogrinfo");
+    let s = Server::sample();
+    let (x, y) = tile_of(8, 11.2558, 43.7696);
+    let url = s.url(&format!(
+        "/tiles/WebMercatorQuad/8/{y}/{x}?collections=comuni"
+    ));
+    let out = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-al", "-so", &format!("MVT:{url}")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Layer name: comuni"), "{text}");
+    let count: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Feature Count: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mine = get_tile(
+        &s,
+        &format!("/tiles/WebMercatorQuad/8/{y}/{x}?collections=comuni"),
+    );
+    assert_eq!(count, mine[0].features.len() as u64);
+    assert!(text.contains("istat: String"), "{text}");
+}
+
+#[test]
+fn openapi_declares_the_tile_resources() {
+    let s = Server::sample();
+    let doc = s.json("/api");
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/tileMatrixSets",
+        "/tileMatrixSets/{tileMatrixSetId}",
+        "/tiles",
+        "/tiles/{tileMatrixSetId}",
+        "/tiles/{tileMatrixSetId}/tilejson.json",
+        "/strutture/{struttura}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "/collections/comuni/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+    ] {
+        assert!(paths.contains_key(p), "{p} not declared");
+    }
+    let tile = &doc["paths"]["/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"]["get"];
+    assert!(tile["operationId"].as_str().unwrap().ends_with(".getTile"));
+    for code in ["200", "204", "400", "404", "503"] {
+        assert!(tile["responses"][code].is_object(), "{code}");
+    }
+    let names: Vec<String> = tile["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| match p["$ref"].as_str() {
+            Some(r) => r.rsplit('/').next().unwrap().to_string(),
+            None => p["name"].as_str().unwrap().to_string(),
+        })
+        .collect();
+    for n in [
+        "tileMatrixSetId",
+        "tileMatrix",
+        "tileRow",
+        "tileCol",
+        "f",
+        "collections",
+    ] {
+        assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
+    }
+}
