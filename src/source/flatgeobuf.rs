@@ -678,24 +678,29 @@ impl Source for FlatGeobufSource {
         };
         let area = self.from_crs84.area(clipped)?;
         let r = area.envelope;
-        // Degrees to storage units, on the short side so that nothing visible is dropped.
-        let per_degree = if self.from_crs84.is_identity() {
-            1.0
+        // A pixel in storage units; for a projected CRS, on the short side of the box so that
+        // nothing visible is dropped.
+        let pixel = if self.from_crs84.is_identity() {
+            q.pixel
         } else if clipped.width() > 0.0 && clipped.height() > 0.0 {
-            (r.width() / clipped.width()).min(r.height() / clipped.height())
+            let per_degree = (r.width() / clipped.width()).min(r.height() / clipped.height());
+            let side = q.pixel[0].min(q.pixel[1]) * per_degree;
+            [side, side]
         } else {
-            0.0
+            [0.0, 0.0]
         };
-        let min_size = q.min_size * per_degree;
         let hits = tree
             .search(r.min().x, r.min().y, r.max().x, r.max().y)
             .map_err(|e| corrupt(&self.path, format!("index search: {e}")))?;
+        let polygonal = matches!(
+            self.header_geometry,
+            GeometryType::Polygon | GeometryType::MultiPolygon
+        );
         let mut picked: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
         for h in hits {
             let b = self.slots[h.index].bbox;
             let (w, hgt) = (b[2] - b[0], b[3] - b[1]);
-            let size = w.max(hgt);
-            if size > 0.0 && size < min_size {
+            if pixel[0] > 0.0 && super::too_small(w, hgt, pixel, polygonal) {
                 continue;
             }
             let leaf = Rect::new(Coord { x: b[0], y: b[1] }, Coord { x: b[2], y: b[3] });

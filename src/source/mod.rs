@@ -161,13 +161,24 @@ pub struct SourceOptions {
 pub struct TileQuery {
     /// In CRS84: features whose bounding box meets it. The exact cut is the clip's job.
     pub bbox: Rect<f64>,
-    /// In CRS84 degrees: a feature whose bounding box is smaller than this on both axes is
-    /// left out (points, with an empty box, never are). It would cover less than a pixel.
-    pub min_size: f64,
+    /// In CRS84 degrees, the width and height of a pixel: a line whose bounding box is
+    /// smaller than that on both axes, or a polygon whose box covers less than a pixel, would
+    /// draw less than a pixel and is left out. Points, with an empty box, never are.
+    pub pixel: [f64; 2],
     /// Field indices of the properties wanted; the others read as null.
     pub columns: Vec<usize>,
     /// At most this many features: those with the largest bounding boxes.
     pub max_features: usize,
+}
+
+/// Whether a feature with a `w` × `h` bounding box draws less than a `pixel` (w, h).
+pub fn too_small(w: f64, h: f64, pixel: [f64; 2], polygonal: bool) -> bool {
+    let (x, y) = (w / pixel[0], h / pixel[1]);
+    if polygonal {
+        x * y < 1.0
+    } else {
+        x.max(y) > 0.0 && x < 1.0 && y < 1.0
+    }
 }
 
 pub trait Source: Send + Sync + std::fmt::Debug {
@@ -185,19 +196,27 @@ pub trait Source: Send + Sync + std::fmt::Debug {
             limit: usize::MAX,
             ..Query::default()
         })?;
-        let size = |f: &Feature| {
+        let bbox = |f: &Feature| {
             use geo::BoundingRect;
             f.geometry
                 .as_ref()
                 .and_then(|g| g.bounding_rect())
-                .map_or(0.0, |r| r.width().max(r.height()))
+                .map_or((0.0, 0.0), |r| (r.width(), r.height()))
+        };
+        let size = |f: &Feature| {
+            let (w, h) = bbox(f);
+            w * h
         };
         let mut features: Vec<Feature> = page
             .features
             .into_iter()
             .filter(|f| {
-                let s = size(f);
-                s == 0.0 || s >= q.min_size
+                let (w, h) = bbox(f);
+                let polygonal = matches!(
+                    f.geometry,
+                    Some(geo_types::Geometry::Polygon(_) | geo_types::Geometry::MultiPolygon(_))
+                );
+                !too_small(w, h, q.pixel, polygonal)
             })
             .collect();
         if features.len() > q.max_features {

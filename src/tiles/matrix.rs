@@ -172,6 +172,33 @@ impl TileMatrixSet {
         }
     }
 
+    /// A projection for the coordinates of one tile: for Web Mercator, a Taylor series of the
+    /// latitude term around the tile (within a couple of tile heights, where its error is far
+    /// below a tile unit), and the exact formula elsewhere.
+    pub fn local(&self, around: Rect<f64>) -> LocalProjection<'_> {
+        let lat0 = around.center().y.to_radians();
+        let span = (around.height().to_radians()).abs();
+        let series = matches!(self.projection, Projection::WebMercator)
+            && span < 0.03
+            && lat0.abs() < MERCATOR_MAX_LAT.to_radians() - 2.0 * span;
+        let (sec, tan) = (1.0 / lat0.cos(), lat0.tan());
+        LocalProjection {
+            tms: self,
+            series: series.then(|| Series {
+                lat0,
+                max_d: 2.0 * span,
+                y0: mercator(0.0, lat0.to_degrees()).1,
+                // R times the derivatives of ln tan(pi/4 + phi/2), over k!.
+                c: [
+                    EARTH_RADIUS * sec,
+                    EARTH_RADIUS * sec * tan / 2.0,
+                    EARTH_RADIUS * sec * (2.0 * tan * tan + 1.0) / 6.0,
+                    EARTH_RADIUS * sec * tan * (6.0 * tan * tan + 5.0) / 24.0,
+                ],
+            }),
+        }
+    }
+
     /// A box of the set's CRS as the CRS84 box that encloses it.
     pub fn to_crs84(&self, r: Rect<f64>) -> Result<Rect<f64>, CrsError> {
         match &self.projection {
@@ -245,6 +272,34 @@ impl TileMatrixSet {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Series {
+    lat0: f64,
+    max_d: f64,
+    y0: f64,
+    c: [f64; 4],
+}
+
+/// See [`TileMatrixSet::local`].
+#[derive(Debug, Clone, Copy)]
+pub struct LocalProjection<'a> {
+    tms: &'a TileMatrixSet,
+    series: Option<Series>,
+}
+
+impl LocalProjection<'_> {
+    pub fn project(&self, lon: f64, lat: f64) -> Result<(f64, f64), CrsError> {
+        if let Some(s) = &self.series {
+            let d = lat.to_radians() - s.lat0;
+            if d.abs() <= s.max_d {
+                let y = s.y0 + d * (s.c[0] + d * (s.c[1] + d * (s.c[2] + d * s.c[3])));
+                return Ok((lon.to_radians() * EARTH_RADIUS, y));
+            }
+        }
+        self.tms.project(lon, lat)
+    }
+}
+
 /// CRS84 to EPSG:3857; latitudes beyond the square are held at its edge.
 pub fn mercator(lon: f64, lat: f64) -> (f64, f64) {
     let lat = lat.clamp(-MERCATOR_MAX_LAT, MERCATOR_MAX_LAT);
@@ -298,6 +353,32 @@ mod tests {
             .unwrap();
         assert!((b.min().x - 9.84375).abs() < 1e-9 && (b.max().x - 11.25).abs() < 1e-9);
         assert!((b.min().y - 43.068_887_8).abs() < 1e-6 && (b.max().y - 44.087_585).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_local_series_matches_the_formula() {
+        let t = TileMatrixSet::web_mercator_quad();
+        for z in [8u8, 12, 16] {
+            let c = TileCoord {
+                z,
+                x: 136 << (z - 8),
+                y: 93 << (z - 8),
+            };
+            let b = t.to_crs84(t.bounds(c)).unwrap();
+            let local = t.local(b);
+            assert!(local.series.is_some());
+            let unit = t.tile_span(z) / 4096.0;
+            for k in 0..=40 {
+                let lat = b.min().y - b.height() + 3.0 * b.height() * k as f64 / 40.0;
+                let exact = t.project(11.0, lat).unwrap();
+                let approx = local.project(11.0, lat).unwrap();
+                assert!(
+                    (exact.1 - approx.1).abs() < unit / 100.0,
+                    "z{z} {lat}: {exact:?} {approx:?}"
+                );
+                assert_eq!(exact.0, approx.0);
+            }
+        }
     }
 
     #[test]

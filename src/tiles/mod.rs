@@ -173,9 +173,12 @@ fn render_layer(
             y: query_box.max().y.min(90.0),
         },
     );
-    // One pixel in degrees, on the tile's shorter side (conservative for Mercator).
+    // One pixel in degrees, on each axis (for Mercator a degree of latitude spans more).
     let pixel = span / tms.tile_size as f64;
-    let per_unit = (query_box.width() / grown.width()).min(query_box.height() / grown.height());
+    let per_unit = [
+        query_box.width() / grown.width(),
+        query_box.height() / grown.height(),
+    ];
     let fields = &layer.source.info().fields;
     let columns: Vec<usize> = match &detail.properties {
         Some(p) => p.clone(),
@@ -183,13 +186,14 @@ fn render_layer(
     };
     let features = layer.source.tile_features(&TileQuery {
         bbox: query_box,
-        min_size: detail.min_size_px * pixel * per_unit,
+        pixel: per_unit.map(|k| detail.min_size_px * pixel * k),
         columns: columns.clone(),
         max_features: detail.max_features,
     })?;
 
     let px = extent / tms.tile_size as f64;
     let frame = Frame {
+        projection: tms.local(query_box),
         min_x: bounds.min().x,
         max_y: bounds.max().y,
         scale: extent / span,
@@ -198,69 +202,103 @@ fn render_layer(
             hi: extent + tiling.buffer as f64,
         },
     };
+    // The layer's share of the budget: the tile's framing takes a few bytes.
+    let max_bytes = detail.max_bytes.saturating_sub(8);
     let names: Vec<&str> = columns.iter().map(|&i| fields[i].name.as_str()).collect();
-    let mut tolerance = detail.simplify;
-    let mut attempts = 0;
-    loop {
-        let d = Detail {
-            tolerance,
-            min_area: (detail.min_size_px * px).powi(2),
-            min_length: detail.min_size_px * px,
-        };
-        let mut shaped: Vec<(usize, TileGeometry)> = Vec::with_capacity(features.len());
-        for (i, f) in features.iter().enumerate() {
-            if let Some(g) = &f.geometry {
-                let mut s = TileGeometry::default();
-                shape::shape(g, tms, &frame, &d, &mut s)?;
-                if !s.is_empty() {
-                    shaped.push((i, s));
-                }
-            }
-        }
-        let total = shaped.len();
-        let bytes = encode_layer(
+    let encode = |subset: &[&(usize, TileGeometry)]| {
+        encode_subset(
             layer.name,
             tiling.extent,
             &features,
             &columns,
             &names,
-            &shaped,
-        );
-        attempts += 1;
-        if bytes.len() <= detail.max_bytes {
-            return Ok((bytes, total, features.len() - total.min(features.len())));
+            subset,
+        )
+    };
+    let shape_all = |tolerance: f64| -> Result<Vec<(usize, TileGeometry)>, TileError> {
+        let d = Detail {
+            tolerance,
+            min_area: (detail.min_size_px * px).powi(2),
+            min_length: detail.min_size_px * px,
+        };
+        let mut shaped = Vec::with_capacity(features.len());
+        for (i, f) in features.iter().enumerate() {
+            if let Some(g) = &f.geometry {
+                let mut s = TileGeometry::default();
+                shape::shape(g, &frame, &d, &mut s)?;
+                if !s.is_empty() {
+                    shaped.push((i, s));
+                }
+            }
         }
-        if attempts < 3 {
-            tolerance = tolerance.max(1.0) * 4.0;
-            continue;
-        }
-        // Still too big: drop the smallest features until it fits.
-        let mut order: Vec<usize> = (0..shaped.len()).collect();
-        order.sort_by(|&a, &b| {
-            size(&shaped[b].1)
-                .total_cmp(&size(&shaped[a].1))
-                .then(a.cmp(&b))
-        });
-        let mut keep = shaped.len();
-        let mut bytes = bytes;
-        while bytes.len() > detail.max_bytes && keep > 0 {
-            let ratio = detail.max_bytes as f64 / bytes.len() as f64;
-            keep = ((keep as f64 * ratio * 0.95) as usize).min(keep - 1);
-            let mut kept: Vec<usize> = order[..keep].to_vec();
-            kept.sort_unstable();
-            let subset: Vec<&(usize, TileGeometry)> = kept.iter().map(|&k| &shaped[k]).collect();
-            bytes = encode_subset(
-                layer.name,
-                tiling.extent,
-                &features,
-                &columns,
-                &names,
-                &subset,
-            );
-        }
-        tracing::debug!(layer = layer.name, tile = %coord, kept = keep, of = total, "tile over its byte budget: smallest features dropped");
-        return Ok((bytes, keep, features.len() - keep));
+        Ok(shaped)
+    };
+
+    let mut shaped = shape_all(detail.simplify)?;
+    let (mut writer, mut sizes) = encode(&shaped.iter().collect::<Vec<_>>());
+    let bytes = writer.finish_keeping(None);
+    if bytes.len() <= max_bytes {
+        let n = shaped.len();
+        return Ok((bytes, n, features.len() - n));
     }
+    // Over budget. Detailed outlines first lose vertices to a coarser simplification (it does
+    // nothing for features of a few vertices, so it is tried only when they have many).
+    let vertices: usize = shaped.iter().map(|(_, g)| g.vertices()).sum();
+    if vertices > 16 * shaped.len() {
+        shaped = shape_all(detail.simplify.max(1.0) * 4.0)?;
+        (writer, sizes) = encode(&shaped.iter().collect::<Vec<_>>());
+        let bytes = writer.finish_keeping(None);
+        if bytes.len() <= max_bytes {
+            let n = shaped.len();
+            return Ok((bytes, n, features.len() - n));
+        }
+    }
+    // Then the smallest features go: keep the largest that fit, knowing each one's bytes.
+    let mut order: Vec<usize> = (0..shaped.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        size(&shaped[b].1)
+            .total_cmp(&size(&shaped[a].1))
+            .then(a.cmp(&b))
+    });
+    let pick = |room: usize| {
+        let mut keep = vec![false; shaped.len()];
+        let (mut used, mut kept) = (0usize, 0usize);
+        for &i in &order {
+            if used + sizes[i] > room {
+                break;
+            }
+            used += sizes[i];
+            keep[i] = true;
+            kept += 1;
+        }
+        (keep, kept)
+    };
+    let overhead = writer.overhead();
+    let (bytes, kept) = if overhead <= max_bytes / 2 {
+        // The dropped features' keys and values stay in the tables: the size is exact.
+        let (keep, kept) = pick(max_bytes - overhead);
+        (writer.finish_keeping(Some(&keep)), kept)
+    } else {
+        // Tables of mostly unique values: encode the kept ones again, so that the tables
+        // shrink with them, until it fits.
+        let mut room = max_bytes * 9 / 10;
+        loop {
+            let (keep, kept) = pick(room);
+            let subset: Vec<&(usize, TileGeometry)> = shaped
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(s, _)| s)
+                .collect();
+            let b = encode(&subset).0.finish();
+            if b.len() <= max_bytes || kept == 0 {
+                break (b, kept);
+            }
+            room = room * 9 / 10;
+        }
+    };
+    tracing::debug!(layer = layer.name, tile = %coord, kept, of = shaped.len(), "tile over its byte budget: smallest features dropped");
+    Ok((bytes, kept, features.len() - kept))
 }
 
 /// A feature's weight for the byte budget: area for polygons, length for lines, 0 for points.
@@ -275,18 +313,6 @@ fn size(s: &TileGeometry) -> f64 {
     area + length
 }
 
-fn encode_layer(
-    name: &str,
-    extent: u32,
-    features: &[Feature],
-    columns: &[usize],
-    names: &[&str],
-    shaped: &[(usize, TileGeometry)],
-) -> Vec<u8> {
-    let subset: Vec<&(usize, TileGeometry)> = shaped.iter().collect();
-    encode_subset(name, extent, features, columns, names, &subset)
-}
-
 fn encode_subset(
     name: &str,
     extent: u32,
@@ -294,8 +320,9 @@ fn encode_subset(
     columns: &[usize],
     names: &[&str],
     shaped: &[&(usize, TileGeometry)],
-) -> Vec<u8> {
+) -> (LayerWriter, Vec<usize>) {
     let mut w = LayerWriter::new(name, extent);
+    let mut sizes = Vec::with_capacity(shaped.len());
     let mut props = Vec::with_capacity(columns.len());
     for (i, s) in shaped {
         let f = &features[*i];
@@ -310,7 +337,7 @@ fn encode_subset(
             FeatureId::Int(i) => Some(*i),
             FeatureId::String(_) => None,
         };
-        w.add(id, &props, s);
+        sizes.push(w.add(id, &props, s));
     }
-    w.finish()
+    (w, sizes)
 }

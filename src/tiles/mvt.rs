@@ -23,6 +23,12 @@ impl TileGeometry {
     pub fn is_empty(&self) -> bool {
         self.points.is_empty() && self.lines.is_empty() && self.rings.is_empty()
     }
+
+    pub fn vertices(&self) -> usize {
+        self.points.len()
+            + self.lines.iter().map(Vec::len).sum::<usize>()
+            + self.rings.iter().map(Vec::len).sum::<usize>()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -49,8 +55,12 @@ pub struct LayerWriter {
     keys: Vec<String>,
     key_index: HashMap<String, u32>,
     values: Vec<ValueKey>,
+    /// Strings apart, so that a lookup borrows instead of cloning.
+    string_index: HashMap<String, u32>,
     value_index: HashMap<ValueKey, u32>,
     features: Vec<u8>,
+    /// Where each [`LayerWriter::add`] wrote its features, to finish with only some of them.
+    spans: Vec<(usize, usize)>,
     count: usize,
     tags: Vec<u32>,
     commands: Vec<u32>,
@@ -64,8 +74,10 @@ impl LayerWriter {
             keys: Vec::new(),
             key_index: HashMap::new(),
             values: Vec::new(),
+            string_index: HashMap::new(),
             value_index: HashMap::new(),
             features: Vec::new(),
+            spans: Vec::new(),
             count: 0,
             tags: Vec::new(),
             commands: Vec::new(),
@@ -80,30 +92,51 @@ impl LayerWriter {
         self.count == 0
     }
 
-    /// Adds a feature (one per geometry type it has); null properties are left out, as MVT
-    /// has no null.
-    pub fn add(&mut self, id: Option<u64>, properties: &[(&str, &Value)], geometry: &TileGeometry) {
+    /// Adds a feature (one per geometry type it has) and says how many bytes its feature
+    /// messages took; null properties are left out, as MVT has no null.
+    pub fn add(
+        &mut self,
+        id: Option<u64>,
+        properties: &[(&str, &Value)],
+        geometry: &TileGeometry,
+    ) -> usize {
+        let before = self.features.len();
         if geometry.is_empty() {
-            return;
+            self.spans.push((before, before));
+            return 0;
         }
         self.tags.clear();
         for (k, v) in properties {
-            let Some(vk) = value_key(v) else { continue };
+            let vi = match v {
+                Value::Null => continue,
+                Value::String(s) | Value::Json(s) => match self.string_index.get(s.as_str()) {
+                    Some(&i) => i,
+                    None => {
+                        let i = self.values.len() as u32;
+                        self.values.push(ValueKey::String(s.clone()));
+                        self.string_index.insert(s.clone(), i);
+                        i
+                    }
+                },
+                other => {
+                    let vk = value_key(other).expect("not null");
+                    match self.value_index.get(&vk) {
+                        Some(&i) => i,
+                        None => {
+                            let i = self.values.len() as u32;
+                            self.values.push(vk.clone());
+                            self.value_index.insert(vk, i);
+                            i
+                        }
+                    }
+                }
+            };
             let ki = match self.key_index.get(*k) {
                 Some(&i) => i,
                 None => {
                     let i = self.keys.len() as u32;
                     self.keys.push(k.to_string());
                     self.key_index.insert(k.to_string(), i);
-                    i
-                }
-            };
-            let vi = match self.value_index.get(&vk) {
-                Some(&i) => i,
-                None => {
-                    let i = self.values.len() as u32;
-                    self.values.push(vk.clone());
-                    self.value_index.insert(vk, i);
                     i
                 }
             };
@@ -115,24 +148,50 @@ impl LayerWriter {
             if !encode_geometry(geometry, kind, &mut self.commands) {
                 continue;
             }
-            let mut f = Vec::with_capacity(16 + 5 * (self.tags.len() + self.commands.len()));
+            // The feature message's length comes first: add up its fields, then write them.
+            let len = id.map_or(0, |id| 1 + varint_len(id))
+                + packed_len(&self.tags)
+                + 2
+                + packed_len(&self.commands);
+            key(&mut self.features, 2, 2);
+            varint(&mut self.features, len as u64);
             if let Some(id) = id {
-                field_varint(&mut f, 1, id);
+                field_varint(&mut self.features, 1, id);
             }
-            packed(&mut f, 2, &self.tags);
-            field_varint(&mut f, 3, kind as u64);
-            packed(&mut f, 4, &self.commands);
-            field_bytes(&mut self.features, 2, &f);
+            packed(&mut self.features, 2, &self.tags);
+            field_varint(&mut self.features, 3, kind as u64);
+            packed(&mut self.features, 4, &self.commands);
             self.count += 1;
         }
+        self.spans.push((before, self.features.len()));
+        self.features.len() - before
     }
 
     /// The encoded layer message; version 2 first, as the specification asks.
     pub fn finish(self) -> Vec<u8> {
+        self.finish_keeping(None)
+    }
+
+    /// Bytes of the layer besides its features (name, keys, values, extent).
+    pub fn overhead(&self) -> usize {
+        self.finish_keeping(Some(&[])).len()
+    }
+
+    /// The layer with only the features of the `add` calls marked true (all with `None`).
+    /// The keys and values of the others stay in the tables: a feature's cost is then exactly
+    /// the bytes [`LayerWriter::add`] reported.
+    pub fn finish_keeping(&self, keep: Option<&[bool]>) -> Vec<u8> {
         let mut l = Vec::with_capacity(self.features.len() + 64 * self.keys.len());
         field_varint(&mut l, 15, 2);
         field_bytes(&mut l, 1, self.name.as_bytes());
-        l.extend_from_slice(&self.features);
+        match keep {
+            None => l.extend_from_slice(&self.features),
+            Some(keep) => {
+                for (&(a, b), _) in self.spans.iter().zip(keep).filter(|(_, k)| **k) {
+                    l.extend_from_slice(&self.features[a..b]);
+                }
+            }
+        }
         for k in &self.keys {
             field_bytes(&mut l, 3, k.as_bytes());
         }
@@ -262,6 +321,15 @@ fn packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
     }
 }
 
+/// Bytes a packed field of `values` takes, with its key and length (nothing when empty).
+fn packed_len(values: &[u32]) -> usize {
+    if values.is_empty() {
+        return 0;
+    }
+    let body: usize = values.iter().map(|&v| varint_len(v as u64)).sum();
+    1 + varint_len(body as u64) + body
+}
+
 fn varint_len(v: u64) -> usize {
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
@@ -303,5 +371,10 @@ mod tests {
         assert_eq!(varint_len(127), 1);
         assert_eq!(varint_len(128), 2);
         assert_eq!(varint_len(0), 1);
+        // The precomputed length is the length written.
+        let mut one = LayerWriter::new("l", 4096);
+        one.add(Some(300), &[("k", &a)], &g);
+        let body = &one.features[2..];
+        assert_eq!(one.features[1] as usize, body.len());
     }
 }

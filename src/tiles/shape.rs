@@ -3,10 +3,10 @@
 //! rings and lines below the size limits dropped and rings wound as MVT wants.
 
 use super::clip::{self, Overlap, Square};
-use super::matrix::TileMatrixSet;
+use super::matrix::LocalProjection;
 use super::mvt::TileGeometry;
 use crate::crs::CrsError;
-use geo::{BooleanOps, Simplify};
+use geo::BooleanOps;
 use geo_types::{Coord, Geometry, LineString, Polygon};
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::IntOverlayOptions;
@@ -15,7 +15,9 @@ use i_overlay::i_float::int::point::IntPoint;
 
 /// Where a tile lies: its top-left corner in the matrix set's CRS and the scale to tile units.
 #[derive(Debug, Clone, Copy)]
-pub struct Frame {
+pub struct Frame<'a> {
+    /// CRS84 into the matrix set's CRS, tuned for this tile.
+    pub projection: LocalProjection<'a>,
     pub min_x: f64,
     pub max_y: f64,
     /// Tile units per CRS unit.
@@ -35,61 +37,57 @@ pub struct Detail {
     pub min_length: f64,
 }
 
-impl Frame {
-    fn tile_point(&self, tms: &TileMatrixSet, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
-        let (x, y) = tms.project(c.x, c.y)?;
+impl Frame<'_> {
+    fn tile_point(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
+        let (x, y) = self.projection.project(c.x, c.y)?;
         Ok(Coord {
             x: (x - self.min_x) * self.scale,
             y: (self.max_y - y) * self.scale,
         })
     }
 
-    fn line(&self, tms: &TileMatrixSet, ls: &LineString<f64>) -> Result<Vec<Coord<f64>>, CrsError> {
-        ls.0.iter().map(|&c| self.tile_point(tms, c)).collect()
+    fn line(&self, ls: &LineString<f64>) -> Result<Vec<Coord<f64>>, CrsError> {
+        ls.0.iter().map(|&c| self.tile_point(c)).collect()
     }
 }
 
 /// Shapes a CRS84 geometry for the tile `frame` describes.
 pub fn shape(
     g: &Geometry<f64>,
-    tms: &TileMatrixSet,
     frame: &Frame,
     detail: &Detail,
     out: &mut TileGeometry,
 ) -> Result<(), CrsError> {
     match g {
-        Geometry::Point(p) => point(frame.tile_point(tms, p.0)?, frame, out),
+        Geometry::Point(p) => point(frame.tile_point(p.0)?, frame, out),
         Geometry::MultiPoint(mp) => {
             for p in &mp.0 {
-                point(frame.tile_point(tms, p.0)?, frame, out);
+                point(frame.tile_point(p.0)?, frame, out);
             }
         }
         Geometry::Line(l) => line(
-            &[
-                frame.tile_point(tms, l.start)?,
-                frame.tile_point(tms, l.end)?,
-            ],
+            &[frame.tile_point(l.start)?, frame.tile_point(l.end)?],
             frame,
             detail,
             out,
         ),
-        Geometry::LineString(ls) => line(&frame.line(tms, ls)?, frame, detail, out),
+        Geometry::LineString(ls) => line(&frame.line(ls)?, frame, detail, out),
         Geometry::MultiLineString(m) => {
             for ls in &m.0 {
-                line(&frame.line(tms, ls)?, frame, detail, out);
+                line(&frame.line(ls)?, frame, detail, out);
             }
         }
-        Geometry::Polygon(p) => polygon(p, tms, frame, detail, out)?,
+        Geometry::Polygon(p) => polygon(p, frame, detail, out)?,
         Geometry::MultiPolygon(m) => {
             for p in &m.0 {
-                polygon(p, tms, frame, detail, out)?;
+                polygon(p, frame, detail, out)?;
             }
         }
-        Geometry::Rect(r) => polygon(&r.to_polygon(), tms, frame, detail, out)?,
-        Geometry::Triangle(t) => polygon(&t.to_polygon(), tms, frame, detail, out)?,
+        Geometry::Rect(r) => polygon(&r.to_polygon(), frame, detail, out)?,
+        Geometry::Triangle(t) => polygon(&t.to_polygon(), frame, detail, out)?,
         Geometry::GeometryCollection(c) => {
             for member in &c.0 {
-                shape(member, tms, frame, detail, out)?;
+                shape(member, frame, detail, out)?;
             }
         }
     }
@@ -126,22 +124,78 @@ fn line(pts: &[Coord<f64>], frame: &Frame, detail: &Detail, out: &mut TileGeomet
     }
 }
 
-fn simplified(pts: Vec<Coord<f64>>, tolerance: f64) -> Vec<Coord<f64>> {
-    if tolerance <= 0.0 || pts.len() <= 4 {
-        return pts;
+fn simplified(mut pts: Vec<Coord<f64>>, tolerance: f64) -> Vec<Coord<f64>> {
+    if tolerance > 0.0 && pts.len() > 4 && !sparse(&pts, tolerance) {
+        douglas_peucker(&mut pts, tolerance);
     }
-    LineString(pts).simplify(tolerance).0
+    pts
+}
+
+/// Whether the vertices are far apart for the tolerance (on average 8 times it): then
+/// Douglas–Peucker would drop next to nothing, and keeping a vertex is always safe.
+fn sparse(pts: &[Coord<f64>], tolerance: f64) -> bool {
+    let length: f64 = pts
+        .windows(2)
+        .map(|w| (w[1].x - w[0].x).abs() + (w[1].y - w[0].y).abs())
+        .sum();
+    length > 8.0 * tolerance * (pts.len() - 1) as f64
+}
+
+/// Douglas–Peucker's work space: which vertices stay, and the spans still to look at.
+type DpScratch = (Vec<bool>, Vec<(usize, usize)>);
+
+thread_local! {
+    /// Kept between features, so that simplifying allocates nothing.
+    static DP: std::cell::RefCell<DpScratch> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Douglas–Peucker in place, on squared distances (no square roots), keeping both ends.
+fn douglas_peucker(pts: &mut Vec<Coord<f64>>, tolerance: f64) {
+    let tol2 = tolerance * tolerance;
+    DP.with_borrow_mut(|(keep, stack)| {
+        keep.clear();
+        keep.resize(pts.len(), false);
+        keep[0] = true;
+        keep[pts.len() - 1] = true;
+        stack.clear();
+        stack.push((0, pts.len() - 1));
+        while let Some((a, b)) = stack.pop() {
+            let (pa, pb) = (pts[a], pts[b]);
+            let (dx, dy) = (pb.x - pa.x, pb.y - pa.y);
+            let len2 = dx * dx + dy * dy;
+            let (mut far, mut far_d2) = (0, tol2);
+            for (i, p) in pts.iter().enumerate().take(b).skip(a + 1) {
+                let (px, py) = (p.x - pa.x, p.y - pa.y);
+                let d2 = if len2 == 0.0 {
+                    px * px + py * py
+                } else {
+                    let t = ((px * dx + py * dy) / len2).clamp(0.0, 1.0);
+                    let (ex, ey) = (px - t * dx, py - t * dy);
+                    ex * ex + ey * ey
+                };
+                if d2 > far_d2 {
+                    (far, far_d2) = (i, d2);
+                }
+            }
+            if far != 0 {
+                keep[far] = true;
+                stack.push((a, far));
+                stack.push((far, b));
+            }
+        }
+        let mut k = keep.iter();
+        pts.retain(|_| *k.next().unwrap_or(&false));
+    });
 }
 
 fn polygon(
     p: &Polygon<f64>,
-    tms: &TileMatrixSet,
     frame: &Frame,
     detail: &Detail,
     out: &mut TileGeometry,
 ) -> Result<(), CrsError> {
     let sq = frame.square;
-    let exterior = frame.line(tms, p.exterior())?;
+    let exterior = frame.line(p.exterior())?;
     let Some((min, max)) = bounds(&exterior) else {
         return Ok(());
     };
@@ -152,7 +206,7 @@ fn polygon(
     let mut holes = Vec::with_capacity(p.interiors().len());
     let mut simple = overlap == Overlap::Inside || clip::entries(&exterior, sq) <= 1;
     for h in p.interiors() {
-        let h = frame.line(tms, h)?;
+        let h = frame.line(h)?;
         let Some((hmin, hmax)) = bounds(&h) else {
             continue;
         };
@@ -175,7 +229,7 @@ fn polygon(
             LineString(exterior),
             p.interiors()
                 .iter()
-                .map(|h| frame.line(tms, h).map(LineString))
+                .map(|h| frame.line(h).map(LineString))
                 .collect::<Result<_, _>>()?,
         );
         let square =
@@ -197,18 +251,28 @@ fn emit_polygon(
     let Some(ext) = snapped_ring(exterior, detail) else {
         return;
     };
-    let mut rings = vec![ext];
-    rings.extend(holes.into_iter().filter_map(|h| snapped_ring(h, detail)));
-    if is_simple(&rings) {
-        let mut it = rings.into_iter();
-        if let Some(ext) = it.next().and_then(|r| wind(r, true, detail)) {
-            out.rings.push(ext);
-            out.rings.extend(it.filter_map(|h| wind(h, false, detail)));
+    let start = out.rings.len();
+    out.rings.push(ext);
+    out.rings
+        .extend(holes.into_iter().filter_map(|h| snapped_ring(h, detail)));
+    if is_simple(&out.rings[start..]) {
+        if !wind(&mut out.rings[start], true, detail) {
+            out.rings.truncate(start);
+            return;
+        }
+        let mut k = start + 1;
+        while k < out.rings.len() {
+            if wind(&mut out.rings[k], false, detail) {
+                k += 1;
+            } else {
+                out.rings.remove(k);
+            }
         }
         return;
     }
     // Simplification or snapping made rings cross or touch: rebuild valid polygons on the
     // integer grid (OGC rules), then keep what is still big enough.
+    let rings: Vec<Vec<[i32; 2]>> = out.rings.drain(start..).collect();
     let contours: Vec<Vec<IntPoint>> = rings
         .iter()
         .map(|r| r.iter().map(|p| IntPoint::new(p[0], p[1])).collect())
@@ -217,17 +281,57 @@ fn emit_polygon(
         let mut parts = shape
             .into_iter()
             .map(|c| c.into_iter().map(|p| [p.x, p.y]).collect::<Vec<[i32; 2]>>());
-        let Some(ext) = parts.next().and_then(|r| wind(r, true, detail)) else {
+        let Some(mut ext) = parts.next() else {
             continue;
         };
+        if !wind(&mut ext, true, detail) {
+            continue;
+        }
         out.rings.push(ext);
         out.rings
-            .extend(parts.filter_map(|h| wind(h, false, detail)));
+            .extend(parts.filter_map(|mut h| wind(&mut h, false, detail).then_some(h)));
     }
 }
 
 /// Whether no two edges of these rings cross or touch, but for neighbours in one ring.
 fn is_simple(rings: &[Vec<[i32; 2]>]) -> bool {
+    if let [ring] = rings
+        && ring.len() <= 48
+    {
+        return small_ring_is_simple(ring);
+    }
+    sweep_is_simple(rings)
+}
+
+/// Every pair of edges, for the small rings most features have: no allocation, no sort.
+fn small_ring_is_simple(r: &[[i32; 2]]) -> bool {
+    let n = r.len();
+    let p = |i: usize| [r[i % n][0] as i64, r[i % n][1] as i64];
+    for i in 0..n {
+        // Edges i and i+1 are neighbours, and so are the last and the first.
+        for j in i + 2..n {
+            if i == 0 && j == n - 1 {
+                continue;
+            }
+            let (a, b, c, d) = (p(i), p(i + 1), p(j), p(j + 1));
+            // Boxes apart: the edges cannot meet (most pairs stop here).
+            if a[0].max(b[0]) < c[0].min(d[0])
+                || c[0].max(d[0]) < a[0].min(b[0])
+                || a[1].max(b[1]) < c[1].min(d[1])
+                || c[1].max(d[1]) < a[1].min(b[1])
+            {
+                continue;
+            }
+            if segments_meet(a, b, c, d) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Edges sorted by their left end, each compared with those it overlaps in x.
+fn sweep_is_simple(rings: &[Vec<[i32; 2]>]) -> bool {
     struct Edge {
         a: [i64; 2],
         b: [i64; 2],
@@ -319,19 +423,19 @@ fn snapped_ring(mut pts: Vec<Coord<f64>>, detail: &Detail) -> Option<Vec<[i32; 2
     (ring.len() >= 3).then_some(ring)
 }
 
-/// Winds a snapped ring as MVT wants (exteriors positive); `None` when it is too small.
-fn wind(mut ring: Vec<[i32; 2]>, exterior: bool, detail: &Detail) -> Option<Vec<[i32; 2]>> {
+/// Winds a snapped ring as MVT wants (exteriors positive); false when it is too small to keep.
+fn wind(ring: &mut [[i32; 2]], exterior: bool, detail: &Detail) -> bool {
     if ring.len() < 3 {
-        return None;
+        return false;
     }
-    let area = shoelace(&ring);
+    let area = shoelace(ring);
     if area.abs() < detail.min_area.max(0.5) {
-        return None;
+        return false;
     }
     if (area > 0.0) != exterior {
         ring.reverse();
     }
-    Some(ring)
+    true
 }
 
 fn push_dropping_collinear(ring: &mut Vec<[i32; 2]>, p: [i32; 2]) {
@@ -382,11 +486,12 @@ fn bounds(pts: &[Coord<f64>]) -> Option<(Coord<f64>, Coord<f64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tiles::matrix::TileCoord;
+    use crate::tiles::matrix::{TileCoord, TileMatrixSet};
 
-    fn frame(tms: &TileMatrixSet, c: TileCoord) -> Frame {
+    fn frame(tms: &TileMatrixSet, c: TileCoord) -> Frame<'_> {
         let b = tms.bounds(c);
         Frame {
+            projection: tms.local(tms.to_crs84(b).unwrap()),
             min_x: b.min().x,
             max_y: b.max().y,
             scale: 4096.0 / b.width(),
@@ -425,7 +530,7 @@ mod tests {
             ])],
         );
         let mut out = TileGeometry::default();
-        shape(&Geometry::Polygon(p), &tms, &f, &DETAIL, &mut out).unwrap();
+        shape(&Geometry::Polygon(p), &f, &DETAIL, &mut out).unwrap();
         assert_eq!(out.rings.len(), 2);
         assert!(shoelace(&out.rings[0]) > 0.0);
         assert!(shoelace(&out.rings[1]) < 0.0);
