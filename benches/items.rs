@@ -18,6 +18,10 @@ use tessera::catalogue::Catalogue;
 use tessera::config::ServerConfig;
 use tower::ServiceExt;
 
+// The allocator the server runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     // `cargo test --all-targets` runs benches once as a smoke test: keep that layer small.
     let measuring = std::env::args().any(|a| a == "--bench");

@@ -18,6 +18,10 @@ use tessera::catalogue::Catalogue;
 use tessera::tiles::matrix::{TileCoord, TileMatrixSet};
 use tessera::tiles::{LayerInput, render};
 
+// The allocator the server runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Process CPU time (user + system) so far, from /proc/self/stat.
 fn cpu_time() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();

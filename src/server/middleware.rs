@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 
 /// Refuses over-long URLs before any routing or parsing.
 pub async fn guard_uri(req: Request, next: Next, max_len: usize) -> Response {
-    let len = req.uri().to_string().len();
+    let uri = req.uri();
+    let len = uri.path_and_query().map_or(0, |p| p.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len());
     if len > max_len {
         return ApiError::new(
             StatusCode::URI_TOO_LONG,

@@ -65,19 +65,30 @@ impl Tileset<'_> {
 
     /// The tiles that hold data, level by level.
     fn limits(&self, tms: &TileMatrixSet) -> Result<Vec<Limits>, ApiError> {
-        let (Some((min, max)), Some(extent)) = (self.zoom_range(), self.extent()) else {
+        let Some((min, max)) = self.zoom_range() else {
             return Ok(Vec::new());
         };
-        (min..=max.min(tms.max_level))
-            .map(|z| {
-                tms.limits(z, extent).map_err(|e| {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("tile limits: {e}"),
-                    )
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        for z in min..=max.min(tms.max_level) {
+            out.extend(self.limits_at(tms, z)?);
+        }
+        Ok(out)
+    }
+
+    /// The tiles of level `z` that hold data; none outside the tileset's zoom range.
+    fn limits_at(&self, tms: &TileMatrixSet, z: u8) -> Result<Option<Limits>, ApiError> {
+        let (Some((min, max)), Some(extent)) = (self.zoom_range(), self.extent()) else {
+            return Ok(None);
+        };
+        if !(min..=max).contains(&z) {
+            return Ok(None);
+        }
+        tms.limits(z, extent).map(Some).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("tile limits: {e}"),
+            )
+        })
     }
 }
 
@@ -560,7 +571,7 @@ pub async fn tile(
     let ts = resolve(&app, &path, &p)?;
     let tms = matrix_set(&app, &path["tms"])?;
     let coord = tile_coord(tms, &path["z"], &path["y"], &path["x"])?;
-    let limits = ts.limits(tms)?;
+    let limits = ts.limits_at(tms, coord.z)?;
     if !limits.iter().any(|l| l.contains(coord)) {
         return Err(ApiError::not_found(
             match limits.iter().find(|l| l.z == coord.z) {
@@ -586,6 +597,10 @@ pub async fn tile(
         x: coord.x,
         y: coord.y,
     };
+    // A hit is answered here, without a trip to the blocking pool.
+    if let Some(hit) = app.tile_cache.get(&key) {
+        return Ok(tile_response(&hit, &headers, app.config.tile_max_age));
+    }
     let layer_ids: Vec<String> = ts.layers.iter().map(|l| l.meta.id.clone()).collect();
     let label = format!("tileset `{}`", ts.key);
     let app2 = app.clone();

@@ -942,14 +942,15 @@ fn decode_properties(
 }
 
 fn coords(g: &::flatgeobuf::Geometry) -> Vec<Coord<f64>> {
-    g.xy()
-        .map(|xy| {
-            let v: Vec<f64> = xy.iter().collect();
-            v.chunks_exact(2)
-                .map(|c| Coord { x: c[0], y: c[1] })
-                .collect()
-        })
-        .unwrap_or_default()
+    let Some(xy) = g.xy() else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(xy.len() / 2);
+    let mut it = xy.iter();
+    while let (Some(x), Some(y)) = (it.next(), it.next()) {
+        out.push(Coord { x, y });
+    }
+    out
 }
 
 /// Splits a coordinate list at the `ends` offsets (in coordinate pairs).
@@ -959,6 +960,10 @@ fn split_rings(
 ) -> Result<Vec<LineString<f64>>, String> {
     match g.ends() {
         None => Ok(vec![LineString(cs)]),
+        // One ring: the list as it is, without a copy.
+        Some(ends) if ends.len() == 1 && ends.get(0) as usize == cs.len() => {
+            Ok(vec![LineString(cs)])
+        }
         Some(ends) => {
             let mut out = Vec::with_capacity(ends.len());
             let mut start = 0usize;

@@ -91,6 +91,11 @@ impl TileCache {
         }
     }
 
+    /// The cached tile, if it is there (never renders).
+    pub fn get(&self, key: &TileKey) -> Option<Arc<CachedTile>> {
+        self.inner.as_ref().and_then(|c| c.get(key))
+    }
+
     /// Tiles currently held (an estimate while entries are being evicted).
     pub fn entries(&self) -> u64 {
         self.inner.as_ref().map_or(0, |c| {

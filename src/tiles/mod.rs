@@ -322,16 +322,16 @@ fn encode_subset(
     shaped: &[&(usize, TileGeometry)],
 ) -> (LayerWriter, Vec<usize>) {
     let mut w = LayerWriter::new(name, extent);
+    let keys: Vec<u32> = names.iter().map(|n| w.key(n)).collect();
     let mut sizes = Vec::with_capacity(shaped.len());
     let mut props = Vec::with_capacity(columns.len());
     for (i, s) in shaped {
         let f = &features[*i];
         props.clear();
         props.extend(
-            names
-                .iter()
+            keys.iter()
                 .zip(columns)
-                .map(|(n, &c)| (*n, &f.properties[c])),
+                .map(|(&k, &c)| (k, &f.properties[c])),
         );
         let id = match &f.id {
             FeatureId::Int(i) => Some(*i),

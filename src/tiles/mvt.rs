@@ -38,6 +38,32 @@ enum Kind {
     Polygon = 3,
 }
 
+/// A multiply-rotate hash (as in rustc's FxHash) for the value tables: values come from the
+/// layer's own data, not from requests, so a keyed hash buys nothing and costs time.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.write_u64(u64::from_le_bytes(tail) ^ rest.len() as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Fast = std::hash::BuildHasherDefault<FastHasher>;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum ValueKey {
     String(String),
@@ -56,8 +82,8 @@ pub struct LayerWriter {
     key_index: HashMap<String, u32>,
     values: Vec<ValueKey>,
     /// Strings apart, so that a lookup borrows instead of cloning.
-    string_index: HashMap<String, u32>,
-    value_index: HashMap<ValueKey, u32>,
+    string_index: HashMap<String, u32, Fast>,
+    value_index: HashMap<ValueKey, u32, Fast>,
     features: Vec<u8>,
     /// Where each [`LayerWriter::add`] wrote its features, to finish with only some of them.
     spans: Vec<(usize, usize)>,
@@ -74,8 +100,8 @@ impl LayerWriter {
             keys: Vec::new(),
             key_index: HashMap::new(),
             values: Vec::new(),
-            string_index: HashMap::new(),
-            value_index: HashMap::new(),
+            string_index: HashMap::default(),
+            value_index: HashMap::default(),
             features: Vec::new(),
             spans: Vec::new(),
             count: 0,
@@ -92,12 +118,26 @@ impl LayerWriter {
         self.count == 0
     }
 
-    /// Adds a feature (one per geometry type it has) and says how many bytes its feature
-    /// messages took; null properties are left out, as MVT has no null.
+    /// The index of a property name in the layer's keys (added on first use).
+    pub fn key(&mut self, name: &str) -> u32 {
+        match self.key_index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.keys.len() as u32;
+                self.keys.push(name.to_string());
+                self.key_index.insert(name.to_string(), i);
+                i
+            }
+        }
+    }
+
+    /// Adds a feature (one per geometry type it has) with its properties by key index (see
+    /// [`LayerWriter::key`]), and says how many bytes its feature messages took; null
+    /// properties are left out, as MVT has no null.
     pub fn add(
         &mut self,
         id: Option<u64>,
-        properties: &[(&str, &Value)],
+        properties: &[(u32, &Value)],
         geometry: &TileGeometry,
     ) -> usize {
         let before = self.features.len();
@@ -106,7 +146,7 @@ impl LayerWriter {
             return 0;
         }
         self.tags.clear();
-        for (k, v) in properties {
+        for &(ki, v) in properties {
             let vi = match v {
                 Value::Null => continue,
                 Value::String(s) | Value::Json(s) => match self.string_index.get(s.as_str()) {
@@ -129,15 +169,6 @@ impl LayerWriter {
                             i
                         }
                     }
-                }
-            };
-            let ki = match self.key_index.get(*k) {
-                Some(&i) => i,
-                None => {
-                    let i = self.keys.len() as u32;
-                    self.keys.push(k.to_string());
-                    self.key_index.insert(k.to_string(), i);
-                    i
                 }
             };
             self.tags.push(ki);
@@ -365,15 +396,17 @@ mod tests {
             points: vec![[1, 1]],
             ..TileGeometry::default()
         };
-        w.add(Some(1), &[("k", &a), ("n", &Value::Null)], &g);
-        w.add(Some(2), &[("k", &a)], &g);
-        assert_eq!((w.keys.len(), w.values.len(), w.len()), (1, 1, 2));
+        let (k, n) = (w.key("k"), w.key("n"));
+        w.add(Some(1), &[(k, &a), (n, &Value::Null)], &g);
+        w.add(Some(2), &[(k, &a)], &g);
+        assert_eq!((w.key("k"), w.values.len(), w.len()), (0, 1, 2));
         assert_eq!(varint_len(127), 1);
         assert_eq!(varint_len(128), 2);
         assert_eq!(varint_len(0), 1);
         // The precomputed length is the length written.
         let mut one = LayerWriter::new("l", 4096);
-        one.add(Some(300), &[("k", &a)], &g);
+        let k = one.key("k");
+        one.add(Some(300), &[(k, &a)], &g);
         let body = &one.features[2..];
         assert_eq!(one.features[1] as usize, body.len());
     }

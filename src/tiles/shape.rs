@@ -47,7 +47,11 @@ impl Frame<'_> {
     }
 
     fn line(&self, ls: &LineString<f64>) -> Result<Vec<Coord<f64>>, CrsError> {
-        ls.0.iter().map(|&c| self.tile_point(c)).collect()
+        let mut out = Vec::with_capacity(ls.0.len() + 1);
+        for &c in &ls.0 {
+            out.push(self.tile_point(c)?);
+        }
+        Ok(out)
     }
 }
 
