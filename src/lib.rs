@@ -11,5 +11,6 @@ pub mod crs;
 pub mod geojson;
 pub mod server;
 pub mod source;
+pub mod styles;
 pub mod temporal;
 pub mod tiles;

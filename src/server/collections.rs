@@ -5,7 +5,7 @@ use super::{
     ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, Req, link, path_param, self_links,
 };
 use crate::catalogue::Layer;
-use crate::catalogue::lr65::Voce;
+use crate::catalogue::lr65::{StatoKind, Struttura, Voce};
 use crate::crs;
 use crate::temporal::format_instant;
 use axum::extract::rejection::PathRejection;
@@ -52,6 +52,12 @@ pub fn collection_json(layer: &Layer, base: &str) -> Json {
             "describedby",
             MEDIA_JSON,
             "TileJSON delle tessere vettoriali",
+        ),
+        link(
+            format!("{url}/styles/default"),
+            "stylesheet",
+            super::styles::MEDIA_STYLE,
+            "Lo stile MapLibre delle tessere vettoriali",
         ),
     ]);
     if let Some(l) = &m.license {
@@ -156,5 +162,81 @@ pub async fn collection(
     let body = collection_json(layer, &req.base);
     req.reply(&body, MEDIA_JSON, || {
         app.html.collection(&app, &req.base, layer, &body)
+    })
+}
+
+/// One struttura: its collections by stato, and links to its tiles and style.
+fn struttura_json(app: &App, base: &str, s: Struttura) -> Result<Json, ApiError> {
+    let url = format!("{base}/strutture/{}", s.id());
+    let path = std::collections::HashMap::from([("struttura".to_string(), s.id().to_string())]);
+    let ts = super::tiles::resolve(app, &path, &Default::default())?;
+    let stati: Vec<Json> = StatoKind::ALL
+        .iter()
+        .map(|st| {
+            let collections: Vec<Json> = ts
+                .layers
+                .iter()
+                .filter(|l| l.meta.classificazione.stato().map(|x| x.kind()) == Some(*st))
+                .map(|l| json!({"id": l.meta.id, "title": l.meta.title, "href": format!("{base}/collections/{}", l.meta.id)}))
+                .collect();
+            json!({"id": st.id(), "etichetta": st.etichetta(), "collections": collections})
+        })
+        .collect();
+    Ok(json!({
+        "id": s.id(),
+        "etichetta": s.etichetta(),
+        "label": s.label_en(),
+        "extent": ts.style_source(base).bounds,
+        "stati": stati,
+        "links": [
+            link(&url, "self", MEDIA_JSON, "Questa struttura"),
+            link(format!("{url}?f=html"), "alternate", MEDIA_HTML, "Questa struttura in HTML"),
+            link(format!("{url}/tiles"), super::tiles::REL_TILESETS_VECTOR, MEDIA_JSON, "Le tessere vettoriali della struttura"),
+            link(format!("{url}/tiles/WebMercatorQuad/tilejson.json"), "describedby", MEDIA_JSON, "TileJSON"),
+            link(format!("{base}/styles/{}", s.id()), "stylesheet", super::styles::MEDIA_STYLE, "Lo stile MapLibre della struttura"),
+        ],
+    }))
+}
+
+pub async fn strutture(
+    State(app): State<App>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
+    let base = &req.base;
+    let list: Vec<Json> = Struttura::ALL
+        .iter()
+        .map(|s| struttura_json(&app, base, *s))
+        .collect::<Result<_, _>>()?;
+    let body = json!({
+        "strutture": list,
+        "links": self_links(&format!("{base}/strutture"), &req.params, req.format, MEDIA_JSON),
+    });
+    req.reply(&body, MEDIA_JSON, || {
+        app.html
+            .page("strutture.html", &app, base, "Strutture", &body)
+    })
+}
+
+pub async fn struttura(
+    State(app): State<App>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = path_param(path)?;
+    let s = Struttura::from_id(&id).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "there is no struttura `{}`; the strutture are: {}",
+            id.escape_debug(),
+            Struttura::valid_values()
+        ))
+    })?;
+    let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
+    let body = struttura_json(&app, &req.base, s)?;
+    req.reply(&body, MEDIA_JSON, || {
+        app.html
+            .page("struttura.html", &app, &req.base, s.etichetta(), &body)
     })
 }

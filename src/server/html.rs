@@ -9,20 +9,12 @@ use serde_json::Value as Json;
 
 pub struct Templates {
     env: Environment<'static>,
-    /// Colours per struttura, from `styles/strutture.json`.
-    palette: Json,
 }
 
 /// How a layer is drawn on the HTML maps: its main struttura's colour, and *di diritto* layers as
-/// dashed overlays.
-fn map_style(palette: &Json, layer: &Layer) -> Json {
-    let c = &layer.meta.classificazione;
-    let colour = match c.strutture().first() {
-        Some(s) => palette["strutture"][s.id()].clone(),
-        None => palette["anteprima"].clone(),
-    };
-    let diritto = c.stato().is_some_and(|s| s.kind() == StatoKind::DiDiritto);
-    serde_json::json!({"colour": colour, "diritto": diritto})
+/// dashed overlays (as in its MapLibre style).
+fn map_style(app: &App, layer: &Layer) -> Json {
+    serde_json::json!({"colour": app.palette.colour(layer), "diritto": crate::styles::is_diritto(layer)})
 }
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -41,6 +33,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/conformance.html"),
     ),
     ("api.html", include_str!("templates/api.html")),
+    ("vector_map.html", include_str!("templates/vector_map.html")),
+    ("struttura.html", include_str!("templates/struttura.html")),
+    ("strutture.html", include_str!("templates/strutture.html")),
 ];
 
 impl Templates {
@@ -50,9 +45,7 @@ impl Templates {
             env.add_template(name, src)
                 .expect("templates are checked by the tests");
         }
-        let palette = serde_json::from_str(include_str!("../../styles/strutture.json"))
-            .expect("styles/strutture.json is valid JSON (checked by the tests)");
-        Templates { env, palette }
+        Templates { env }
     }
 
     fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
@@ -144,7 +137,7 @@ impl Templates {
             "collection.html",
             context! {
                 site => app.config.title, base => base, title => layer.meta.title,
-                data => body, collection => body, style => map_style(&self.palette, layer),
+                data => body, collection => body, style => map_style(app, layer),
             },
         )
     }
@@ -166,7 +159,7 @@ impl Templates {
         self.render("items.html", context! {
             site => app.config.title, base => base, title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,
-            style => map_style(&self.palette, layer),
+            style => map_style(app, layer),
         })
     }
 
@@ -180,7 +173,7 @@ impl Templates {
         self.render("feature.html", context! {
             site => app.config.title, base => base, title => format!("{} – {}", layer.meta.title, body["id"]),
             data => body, collection => super::collections::collection_json(layer, base),
-            style => map_style(&self.palette, layer),
+            style => map_style(app, layer),
         })
     }
 }

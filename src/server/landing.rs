@@ -107,6 +107,18 @@ pub async fn landing(
             MEDIA_JSON,
             "Le griglie delle tessere",
         ),
+        link(
+            format!("{base}/styles"),
+            "http://www.opengis.net/def/rel/ogc/1.0/styles",
+            MEDIA_JSON,
+            "Gli stili MapLibre delle tessere (uno per struttura)",
+        ),
+        link(
+            format!("{base}/styles/{}", super::styles::ALL),
+            "stylesheet",
+            super::styles::MEDIA_STYLE,
+            "Lo stile MapLibre di tutte le collezioni",
+        ),
     ]);
     let body = json!({
         "title": app.config.title,

@@ -10,6 +10,7 @@ mod middleware;
 mod negotiate;
 mod openapi;
 mod params;
+mod styles;
 mod tiles;
 
 pub use error::ApiError;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub config: ServerConfig,
     pub matrix_sets: Vec<crate::tiles::matrix::TileMatrixSet>,
     pub tile_cache: crate::tiles::cache::TileCache,
+    pub palette: crate::styles::Palette,
     html: html::Templates,
 }
 
@@ -49,6 +51,7 @@ impl AppState {
             catalogue,
             matrix_sets: vec![crate::tiles::matrix::TileMatrixSet::web_mercator_quad()],
             tile_cache: crate::tiles::cache::TileCache::new(config.tile_cache_mb),
+            palette: crate::styles::Palette::default(),
             config,
             html: html::Templates::new(),
         })
@@ -90,7 +93,15 @@ pub fn router(app: App) -> Router {
             get(items::item),
         )
         .route("/tileMatrixSets", get(tiles::tile_matrix_sets))
-        .route("/tileMatrixSets/{tms}", get(tiles::tile_matrix_set));
+        .route("/tileMatrixSets/{tms}", get(tiles::tile_matrix_set))
+        .route("/strutture", get(collections::strutture))
+        .route("/strutture/{struttura}", get(collections::struttura))
+        .route("/styles", get(styles::list))
+        .route("/styles/{style_id}", get(styles::style))
+        .route(
+            "/collections/{collection_id}/styles/default",
+            get(styles::collection_style),
+        );
     // The same four resources for each kind of tileset: a collection, a struttura, the dataset.
     let router = [
         "/collections/{collection_id}/tiles",

@@ -188,6 +188,7 @@ pub fn document(app: &App, base: &str) -> Json {
     }
 
     tile_paths(app, &mut paths);
+    style_paths(app, &mut paths);
 
     let mut parameters = Map::new();
     for p in [
@@ -275,6 +276,7 @@ pub fn document(app: &App, base: &str) -> Json {
         "tags": [
             {"name": "Capabilities", "description": "Landing page, conformance, API definition, collections"},
             {"name": "Tiles", "description": "Vector tiles (OGC API - Tiles, Mapbox Vector Tile): per collection, per struttura of L.R. 65/2014, and for the dataset"},
+            {"name": "Styles", "description": "MapLibre styles of the vector tiles, for MapLibre GL JS and QGIS"},
         ],
         "paths": paths,
         "components": {
@@ -283,6 +285,77 @@ pub fn document(app: &App, base: &str) -> Json {
             "schemas": schemas(),
         },
     })
+}
+
+/// The strutture of L.R. 65/2014 and the MapLibre styles.
+fn style_paths(app: &App, paths: &mut Map<String, Json>) {
+    let style = super::styles::MEDIA_STYLE;
+    let struttura = json!({"$ref": "#/components/parameters/struttura"});
+    paths.insert(
+        "/strutture".into(),
+        operation(
+            "getStrutture",
+            "The strutture of the patrimonio territoriale (L.R. 65/2014, art. 3)",
+            "Capabilities",
+            vec![param_ref(&format_param())],
+            ok(
+                "Each struttura with its collections by stato, and links to its tiles and style.",
+                &[(MEDIA_JSON, ""), (MEDIA_HTML, "")],
+            ),
+            &["400", "406", "414", "500"],
+        ),
+    );
+    paths.insert(
+        "/strutture/{struttura}".into(),
+        operation(
+            "getStruttura",
+            "One struttura",
+            "Capabilities",
+            vec![struttura.clone(), param_ref(&format_param())],
+            ok(
+                "The struttura's collections by stato, with links to its tiles and style.",
+                &[(MEDIA_JSON, ""), (MEDIA_HTML, "")],
+            ),
+            &["400", "404", "406", "414", "500"],
+        ),
+    );
+    paths.insert(
+        "/styles".into(),
+        operation(
+            "getStyles",
+            "The MapLibre styles",
+            "Styles",
+            vec![],
+            ok(
+                "One style per struttura and `tutto` for every collection.",
+                &[(MEDIA_JSON, "")],
+            ),
+            &["400", "414", "500"],
+        ),
+    );
+    let ids: Vec<&str> = std::iter::once(super::styles::ALL)
+        .chain(Struttura::ALL.iter().map(|s| s.id()))
+        .collect();
+    paths.insert("/styles/{styleId}".into(), operation("getStyle", "A MapLibre style (version 8)", "Styles",
+        vec![json!({"name": "styleId", "in": "path", "required": true, "description": "`tutto` or a struttura.", "schema": {"type": "string", "enum": ids}})],
+        ok("The style, its tile source pointing at this server.", &[(style, "")]), &["400", "404", "414", "500"]));
+    for layer in app.catalogue.layers() {
+        let id = &layer.meta.id;
+        paths.insert(
+            format!("/collections/{id}/styles/default"),
+            operation(
+                &format!("getStyle.{id}"),
+                &format!("The MapLibre style of `{id}`"),
+                "Styles",
+                vec![],
+                ok(
+                    "The style of the collection's vector tiles.",
+                    &[(style, "")],
+                ),
+                &["400", "404", "414", "500"],
+            ),
+        );
+    }
 }
 
 /// Tile matrix sets and, for the dataset, every struttura and every collection, the tilesets

@@ -26,7 +26,7 @@ pub const REL_TILING_SCHEMES: &str = "http://www.opengis.net/def/rel/ogc/1.0/til
 const REL_TILING_SCHEME: &str = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme";
 
 /// Layers served together, one MVT layer each.
-struct Tileset<'a> {
+pub(super) struct Tileset<'a> {
     /// Names the tileset in the cache and in messages, e.g. `collections/comuni`.
     key: String,
     title: String,
@@ -34,10 +34,47 @@ struct Tileset<'a> {
     path: String,
     /// Query string every link carries (the `collections=` selection), with its `?`.
     query: String,
-    layers: Vec<&'a Layer>,
+    pub(super) layers: Vec<&'a Layer>,
 }
 
 impl Tileset<'_> {
+    pub(super) fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The tiles as a style source: the XYZ template of its WebMercatorQuad tiles.
+    pub(super) fn style_source(&self, base: &str) -> crate::styles::TileSource<'_> {
+        let (min, max) = self.zoom_range().unwrap_or((0, 0));
+        let mut attributions: Vec<&str> = Vec::new();
+        for a in self
+            .layers
+            .iter()
+            .filter_map(|l| l.meta.attribution.as_deref())
+        {
+            if !attributions.contains(&a) {
+                attributions.push(a);
+            }
+        }
+        crate::styles::TileSource {
+            tiles: format!(
+                "{base}{}/WebMercatorQuad/{{z}}/{{y}}/{{x}}{}",
+                self.path, self.query
+            ),
+            min_zoom: min,
+            max_zoom: max,
+            bounds: self.extent().map(|e| {
+                let lat = |v: f64| {
+                    v.clamp(
+                        -tiles::matrix::MERCATOR_MAX_LAT,
+                        tiles::matrix::MERCATOR_MAX_LAT,
+                    )
+                };
+                [e.min().x, lat(e.min().y), e.max().x, lat(e.max().y)]
+            }),
+            attribution: (!attributions.is_empty()).then(|| attributions.join(" · ")),
+            layers: &self.layers,
+        }
+    }
     fn zoom_range(&self) -> Option<(u8, u8)> {
         let min = self.layers.iter().map(|l| l.tiling.min_zoom).min()?;
         let max = self.layers.iter().map(|l| l.tiling.max_zoom).max()?;
@@ -132,7 +169,7 @@ fn path_map(p: PathMap) -> Result<HashMap<String, String>, ApiError> {
     Ok(m)
 }
 
-fn resolve<'a>(
+pub(super) fn resolve<'a>(
     app: &'a AppState,
     path: &HashMap<String, String>,
     params: &Params,
@@ -469,16 +506,14 @@ pub async fn tilejson(
             "TileJSON describes Web Mercator tiles: use the WebMercatorQuad tileset",
         ));
     }
-    let base = app.base(&headers);
-    let (min, max) = ts.zoom_range().unwrap_or((0, 0));
-    let max = max.min(tms.max_level);
-    let url = format!("{base}{}/{}", ts.path, tms.id);
+    let source = ts.style_source(&app.base(&headers));
+    let (min, max) = (source.min_zoom, source.max_zoom);
     let mut body = json!({
         "tilejson": "3.0.0",
         "name": ts.title,
         "version": "1.0.0",
         "scheme": "xyz",
-        "tiles": [format!("{url}/{{z}}/{{y}}/{{x}}{}", ts.query)],
+        "tiles": [source.tiles],
         "minzoom": min,
         "maxzoom": max,
         "vector_layers": ts.layers.iter().map(|l| {
@@ -495,24 +530,10 @@ pub async fn tilejson(
             })
         }).collect::<Vec<_>>(),
     });
-    let attributions: Vec<&str> = ts
-        .layers
-        .iter()
-        .filter_map(|l| l.meta.attribution.as_deref())
-        .collect();
-    if !attributions.is_empty() {
-        let mut unique = attributions.clone();
-        unique.dedup();
-        body["attribution"] = unique.join(" · ").into();
+    if let Some(a) = &source.attribution {
+        body["attribution"] = a.clone().into();
     }
-    if let Some(e) = ts.extent() {
-        let lat = |v: f64| {
-            v.clamp(
-                -tiles::matrix::MERCATOR_MAX_LAT,
-                tiles::matrix::MERCATOR_MAX_LAT,
-            )
-        };
-        let b = [e.min().x, lat(e.min().y), e.max().x, lat(e.max().y)];
+    if let Some(b) = source.bounds {
         body["bounds"] = json!(b);
         // A zoom where the extent spans a few tiles.
         let span = (b[2] - b[0]).max(b[3] - b[1]).max(1e-6);

@@ -1,0 +1,118 @@
+//! `/styles`: the MapLibre styles of the vector tiles (one per struttura, `tutto` for every
+//! collection) and `/collections/{id}/styles/default`.
+
+use super::params::parse_query;
+use super::tiles::resolve;
+use super::{ApiError, App, MEDIA_JSON, check_id, json_response, link, path_param};
+use crate::catalogue::lr65::{Struttura, Voce};
+use crate::styles;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::json;
+use std::collections::HashMap;
+
+pub const MEDIA_STYLE: &str = "application/vnd.mapbox.style+json";
+/// The style of every collection together.
+pub const ALL: &str = "tutto";
+
+fn style_ids() -> impl Iterator<Item = (&'static str, String)> {
+    std::iter::once((ALL, "Tutte le collezioni".to_string())).chain(
+        Struttura::ALL
+            .iter()
+            .map(|s| (s.id(), format!("Struttura {}", s.etichetta()))),
+    )
+}
+
+pub async fn list(
+    State(app): State<App>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    parse_query(raw.as_deref(), &[])?;
+    let base = app.base(&headers);
+    let list: Vec<_> = style_ids()
+        .map(|(id, title)| {
+            json!({
+                "id": id,
+                "title": title,
+                "links": [link(format!("{base}/styles/{id}"), "stylesheet", MEDIA_STYLE, "Stile MapLibre")],
+            })
+        })
+        .collect();
+    let body = json!({
+        "styles": list,
+        "links": [link(format!("{base}/styles"), "self", MEDIA_JSON, "Gli stili delle tessere vettoriali")],
+    });
+    Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON))
+}
+
+fn reply(
+    app: &App,
+    headers: &HeaderMap,
+    id: &str,
+    path: HashMap<String, String>,
+    colour: Option<String>,
+) -> Result<Response, ApiError> {
+    let ts = resolve(app, &path, &Default::default())?;
+    let base = app.base(headers);
+    let body = styles::style(
+        id,
+        ts.title(),
+        &ts.style_source(&base),
+        &app.palette,
+        colour,
+    );
+    Ok(json_response(body.to_string().into_bytes(), MEDIA_STYLE))
+}
+
+pub async fn style(
+    State(app): State<App>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = path
+        .map(|p| p.0)
+        .map_err(|e| ApiError::bad_request(format!("invalid path: {e}")))?;
+    check_id(&id)?;
+    parse_query(raw.as_deref(), &[])?;
+    if id == ALL {
+        return reply(&app, &headers, ALL, HashMap::new(), None);
+    }
+    let s = Struttura::from_id(&id).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "there is no style `{}`; the styles are: {}",
+            id.escape_debug(),
+            style_ids().map(|(i, _)| i).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    // In a struttura's style every layer takes that struttura's colour.
+    let colour = Some(app.palette.struttura_colour(s));
+    reply(
+        &app,
+        &headers,
+        &id,
+        HashMap::from([("struttura".to_string(), id.clone())]),
+        colour,
+    )
+}
+
+pub async fn collection_style(
+    State(app): State<App>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = path_param(path)?;
+    parse_query(raw.as_deref(), &[])?;
+    app.layer(Ok(id.clone()))?;
+    reply(
+        &app,
+        &headers,
+        &id,
+        HashMap::from([("collection_id".to_string(), id.clone())]),
+        None,
+    )
+}
