@@ -722,3 +722,266 @@ fn openapi_declares_the_tile_resources() {
         assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
     }
 }
+
+/// A layer configured with a small budget, a zoom range and per-zoom properties.
+fn budget_config(extra_server: &str, tiles: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tessera-tiles-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = common::repo().join("sample-data/comuni_toscana.fgb");
+    let text = format!(
+        r#"
+[server]
+{extra_server}
+
+[[layers]]
+id = "comuni"
+title = "Comuni"
+description = "I comuni"
+license = {{ id = "CC-BY-4.0", url = "https://creativecommons.org/licenses/by/4.0/" }}
+attribution = "ISTAT"
+publisher = {{ name = "Regione Toscana", ipa = "r_toscan" }}
+frequency = "annual"
+source = {{ flatgeobuf = "{}" }}
+id_property = "istat"
+classificazione = {{ struttura = ["base"], stato = "di_fatto" }}
+
+[layers.tiles]
+{tiles}
+"#,
+        data.display()
+    );
+    let p = dir.join("tessera.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Bounding-box area (degrees) and Web Mercator area of each comune that shows in the tile
+/// (over a few pixels of it), and whether the comune lies wholly inside the tile.
+fn comuni_around(s: &Server, z: u32, x: u32, y: u32, key: &str) -> Vec<(String, f64, f64, bool)> {
+    let b = tile_bounds(z, x, y);
+    // The buffer is a fraction of the tile on each axis (the tile is square in Mercator).
+    let (px, py) = (
+        b.width() * BUFFER as f64 / EXTENT as f64,
+        b.height() * BUFFER as f64 / EXTENT as f64,
+    );
+    let page = s.json(&format!(
+        "/collections/comuni/items?limit=10000&bbox={},{},{},{}",
+        b.min().x - px,
+        b.min().y - py,
+        b.max().x + px,
+        b.max().y + py
+    ));
+    let merc = |(lon, lat): (f64, f64)| {
+        let r = 6_378_137.0f64;
+        (
+            lon.to_radians() * r,
+            (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+                .tan()
+                .ln()
+                * r,
+        )
+    };
+    page["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let mut c = Vec::new();
+            common::geo::coords(&f["geometry"]["coordinates"], &mut c);
+            let (x0, x1) = c
+                .iter()
+                .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+            let (y0, y1) = c
+                .iter()
+                .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+            let g = geometry(&f["geometry"]).unwrap();
+            let projected = geo::MapCoords::map_coords(&g, |c| {
+                let (x, y) = merc((c.x, c.y));
+                Coord { x, y }
+            });
+            let area = geo::Area::unsigned_area(&projected);
+            let inside = x0 >= b.min().x && x1 <= b.max().x && y0 >= b.min().y && y1 <= b.max().y;
+            let (t0, t1) = (merc((b.min().x, b.min().y)), merc((b.max().x, b.max().y)));
+            let tile =
+                Rect::new(Coord { x: t0.0, y: t0.1 }, Coord { x: t1.0, y: t1.1 }).to_polygon();
+            let shown = match &projected {
+                geo_types::Geometry::MultiPolygon(m) => {
+                    geo::Area::unsigned_area(&geo::BooleanOps::intersection(m, &tile))
+                }
+                geo_types::Geometry::Polygon(p) => {
+                    geo::Area::unsigned_area(&geo::BooleanOps::intersection(p, &tile))
+                }
+                _ => 0.0,
+            };
+            let pixel = (t1.0 - t0.0) / 256.0;
+            let name = f["properties"][key].as_str().unwrap().to_string();
+            (shown > 4.0 * pixel * pixel).then_some((name, (x1 - x0) * (y1 - y0), area, inside))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn the_tile_budget_holds() {
+    let config = budget_config(
+        "",
+        r#"
+minzoom = 4
+maxzoom = 10
+properties = ["nome"]
+max_features = 30
+
+[[layers.tiles.zoom]]
+from = 4
+to = 6
+properties = ["istat"]
+max_features = 100000
+max_bytes = 4096
+"#,
+    );
+    let s = Server::start(&["--config", config.to_str().unwrap()]);
+    for z in [4u32, 5, 6, 7, 8, 9, 10] {
+        let (x, y) = tile_of(z, 11.2558, 43.7696);
+        let r = s.get(&format!(
+            "/collections/comuni/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        ));
+        assert_eq!(r.status, 200, "z{z}");
+        let layers = mvt::decode(&r.body);
+        let l = &layers[0];
+        check_layer(l, &format!("z{z}"));
+        let key = if z <= 6 { "istat" } else { "nome" };
+        assert_eq!(l.keys, [key], "z{z}");
+        let kept: BTreeSet<String> = l
+            .features
+            .iter()
+            .map(|f| f.properties[key].as_str().unwrap().to_string())
+            .collect();
+        let around = comuni_around(&s, z, x, y, key);
+        let (mut smallest_kept, mut largest_left) = (f64::MAX, 0.0f64);
+        if z <= 6 {
+            // The byte budget: the smallest outlines go first.
+            assert!(r.body.len() <= 4096, "z{z}: {} bytes", r.body.len());
+            if z == 6 {
+                assert!(kept.len() < around.len(), "z{z}: the budget should bind");
+            }
+            for (name, _, area, inside) in &around {
+                if *inside && kept.contains(name) {
+                    smallest_kept = smallest_kept.min(*area);
+                } else if *inside {
+                    largest_left = largest_left.max(*area);
+                }
+            }
+            // Simplified and snapped outlines are a few percent off their true area; at z4-5 a
+            // tile unit is over 300 m and the ranking is too coarse to compare.
+            if z == 6 {
+                assert!(
+                    smallest_kept >= 0.9 * largest_left,
+                    "z{z}: {smallest_kept} < {largest_left}"
+                );
+            }
+        } else {
+            // The feature budget: the largest boxes stay.
+            assert!(
+                l.features.len() <= 30,
+                "z{z}: {} features",
+                l.features.len()
+            );
+            for (name, bbox, _, _) in &around {
+                if kept.contains(name) {
+                    smallest_kept = smallest_kept.min(*bbox);
+                } else {
+                    largest_left = largest_left.max(*bbox);
+                }
+            }
+            assert!(
+                smallest_kept >= largest_left,
+                "z{z}: {smallest_kept} < {largest_left}"
+            );
+        }
+    }
+    let (x, y) = tile_of(11, 11.2558, 43.7696);
+    s.get(&format!(
+        "/collections/comuni/tiles/WebMercatorQuad/11/{y}/{x}"
+    ))
+    .assert_exception(404);
+    let (x, y) = tile_of(3, 11.2558, 43.7696);
+    s.get(&format!(
+        "/collections/comuni/tiles/WebMercatorQuad/3/{y}/{x}"
+    ))
+    .assert_exception(404);
+    let tj = s.json("/collections/comuni/tiles/WebMercatorQuad/tilejson.json");
+    assert_eq!(
+        (tj["minzoom"].as_u64(), tj["maxzoom"].as_u64()),
+        (Some(4), Some(10))
+    );
+    let limits = tilesets(&s, "/collections/comuni/tiles")[0]["tileMatrixSetLimits"].clone();
+    let levels: Vec<&str> = limits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["tileMatrix"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["4", "5", "6", "7", "8", "9", "10"]);
+}
+
+#[test]
+fn tile_settings_are_checked_at_start_up() {
+    for (tiles, expected) in [
+        ("minzoom = 9\nmaxzoom = 4", "layers[0].tiles.maxzoom"),
+        ("maxzoom = 31", "layers[0].tiles.maxzoom"),
+        (
+            "properties = [\"nome\", \"abitanti\"]",
+            "`abitanti` is not a property",
+        ),
+        ("extent = 100", "layers[0].tiles.extent"),
+        ("buffer = 5000", "layers[0].tiles.buffer"),
+        ("max_bytes = 10", "layers[0].tiles.max_bytes"),
+        ("simplify = -1", "layers[0].tiles.simplify"),
+        ("colore = \"rosso\"", "colore"),
+        (
+            "[[layers.tiles.zoom]]\nfrom = 8\nto = 2",
+            "layers[0].tiles.zoom[0]",
+        ),
+    ] {
+        let config = budget_config("", tiles);
+        let err = match Server::try_start(&["--config", config.to_str().unwrap()]) {
+            Ok(_) => panic!("`{tiles}` was accepted"),
+            Err(e) => e,
+        };
+        assert!(err.contains(expected), "`{tiles}`: {err}");
+    }
+}
+
+#[test]
+fn the_cache_size_comes_from_the_environment() {
+    let config = budget_config("tile_cache_mb = 64", "");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["check", "--config", config.to_str().unwrap()])
+        .env("TESSERA_TILE_CACHE_MB", "molti")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TESSERA_TILE_CACHE_MB"), "{err}");
+    // With the cache off, tiles are rendered on every request, the same each time.
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TILE_CACHE_MB", "0")],
+    )
+    .unwrap();
+    let (x, y) = tile_of(9, 11.2558, 43.7696);
+    let path = format!("/collections/comuni/tiles/WebMercatorQuad/9/{y}/{x}");
+    let (a, b) = (s.get(&path), s.get(&path));
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body, b.body);
+    assert_eq!(a.header("etag"), b.header("etag"));
+}

@@ -38,6 +38,11 @@ impl Server {
     }
 
     pub fn try_start(args: &[&str]) -> Result<Server, String> {
+        Self::try_start_with_env(args, &[])
+    }
+
+    /// As [`Server::try_start`], with extra environment variables.
+    pub fn try_start_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
         let log = std::env::temp_dir().join(format!(
             "tessera-test-{}-{}.log",
             std::process::id(),
@@ -55,6 +60,7 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .spawn()
             .map_err(|e| e.to_string())?;
         let stdout = child.stdout.take().unwrap();
