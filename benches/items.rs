@@ -4,11 +4,12 @@
 //! `cargo bench --bench items`; the layer is generated once under target/bench-data/.
 //! TESSERA_BENCH_PARCELS changes the size.
 
-#[path = "support/parcels.rs"]
-mod parcels;
 #[allow(dead_code)]
 #[path = "../sample-data/synth.rs"]
 mod synth;
+#[allow(dead_code)]
+#[path = "support/territorio.rs"]
+mod territorio;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -29,7 +30,7 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if measuring { 1_000_000 } else { 20_000 });
-    let layer = parcels::bench_layer(n);
+    let layer = territorio::bench_layer(n);
     let mut cat = Catalogue::default();
     cat.add_previews(std::slice::from_ref(&layer))
         .expect("open the parcel layer");
@@ -41,7 +42,7 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let towns = parcels::towns(
+    let towns = territorio::towns(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/comuni_toscana.fgb"),
     );
 

@@ -2,11 +2,11 @@
 //! (N defaults to 1,000,000).
 
 #[allow(dead_code)]
-#[path = "support/parcels.rs"]
-mod parcels;
-#[allow(dead_code)]
 #[path = "../sample-data/synth.rs"]
 mod synth;
+#[allow(dead_code)]
+#[path = "support/territorio.rs"]
+mod territorio;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -18,6 +18,6 @@ fn main() {
     let comuni =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/comuni_toscana.fgb");
     let t = std::time::Instant::now();
-    parcels::generate(&comuni, std::path::Path::new(&out), n);
+    territorio::generate(&comuni, std::path::Path::new(&out), n);
     println!("{out}: {n} parcels in {:.1} s", t.elapsed().as_secs_f64());
 }

@@ -5,11 +5,12 @@
 //! `cargo bench --bench tiles`; the layer is generated once under target/bench-data/.
 //! TESSERA_BENCH_PARCELS changes its size.
 
-#[path = "support/parcels.rs"]
-mod parcels;
 #[allow(dead_code)]
 #[path = "../sample-data/synth.rs"]
 mod synth;
+#[allow(dead_code)]
+#[path = "support/territorio.rs"]
+mod territorio;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
@@ -37,7 +38,7 @@ fn cpu_time() -> Duration {
 }
 
 /// Tiles at `z` over the towns, in a fixed order: the busy tiles a map client asks for.
-fn tiles_at(tms: &TileMatrixSet, towns: &[parcels::Town], z: u8, n: usize) -> Vec<TileCoord> {
+fn tiles_at(tms: &TileMatrixSet, towns: &[territorio::Town], z: u8, n: usize) -> Vec<TileCoord> {
     let mut v: Vec<TileCoord> = towns
         .iter()
         .map(|t| {
@@ -63,7 +64,7 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if measuring { 1_000_000 } else { 20_000 });
-    let path = parcels::bench_layer(n);
+    let path = territorio::bench_layer(n);
     let mut cat = Catalogue::default();
     cat.add_previews(std::slice::from_ref(&path))
         .expect("open the parcel layer");
@@ -74,7 +75,7 @@ fn bench(c: &mut Criterion) {
         tiling: &layer.tiling,
     }];
     let tms = TileMatrixSet::web_mercator_quad();
-    let towns = parcels::towns(
+    let towns = territorio::towns(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/comuni_toscana.fgb"),
     );
     let zooms: Vec<u8> = if measuring {
