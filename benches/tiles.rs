@@ -125,6 +125,31 @@ fn bench(c: &mut Criterion) {
         );
     }
 
+    // How much of a tile is reading: the source's part alone, at z12.
+    if measuring {
+        let coords = tiles_at(&tms, &towns, 12, 200);
+        let started = Instant::now();
+        let mut n = 0;
+        for &t in &coords {
+            let b = tms.to_crs84(tms.bounds(t)).expect("bounds");
+            n += layer
+                .source
+                .tile_features(&tessera::source::TileQuery {
+                    bbox: b,
+                    pixel: [b.width() / 256.0, b.height() / 256.0],
+                    columns: (0..layer.source.info().fields.len()).collect(),
+                    max_features: 200_000,
+                })
+                .expect("read")
+                .len();
+        }
+        let read = started.elapsed().as_secs_f64() * 1000.0 / coords.len() as f64;
+        println!(
+            "z12 reading alone: {read:.2} ms/tile ({} features/tile)",
+            n / coords.len()
+        );
+    }
+
     let mut group = c.benchmark_group("tiles");
     group
         .sample_size(10)

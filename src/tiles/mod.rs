@@ -254,12 +254,9 @@ fn render_layer(
         }
     }
     // Then the smallest features go: keep the largest that fit, knowing each one's bytes.
+    let weights: Vec<f64> = shaped.iter().map(|(_, g)| size(g)).collect();
     let mut order: Vec<usize> = (0..shaped.len()).collect();
-    order.sort_unstable_by(|&a, &b| {
-        size(&shaped[b].1)
-            .total_cmp(&size(&shaped[a].1))
-            .then(a.cmp(&b))
-    });
+    order.sort_unstable_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
     let pick = |room: usize| {
         let mut keep = vec![false; shaped.len()];
         let (mut used, mut kept) = (0usize, 0usize);
@@ -321,7 +318,11 @@ fn encode_subset(
     names: &[&str],
     shaped: &[&(usize, TileGeometry)],
 ) -> (LayerWriter, Vec<usize>) {
-    let mut w = LayerWriter::new(name, extent);
+    let mut w = LayerWriter::with_capacity(
+        name,
+        extent,
+        shaped.iter().map(|(_, g)| 8 + 3 * g.vertices()).sum(),
+    );
     let keys: Vec<u32> = names.iter().map(|n| w.key(n)).collect();
     let mut sizes = Vec::with_capacity(shaped.len());
     let mut props = Vec::with_capacity(columns.len());

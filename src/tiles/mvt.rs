@@ -94,6 +94,11 @@ pub struct LayerWriter {
 
 impl LayerWriter {
     pub fn new(name: &str, extent: u32) -> LayerWriter {
+        Self::with_capacity(name, extent, 0)
+    }
+
+    /// A writer with room for `bytes` of features.
+    pub fn with_capacity(name: &str, extent: u32, bytes: usize) -> LayerWriter {
         LayerWriter {
             name: name.to_string(),
             extent,
@@ -102,7 +107,7 @@ impl LayerWriter {
             values: Vec::new(),
             string_index: HashMap::default(),
             value_index: HashMap::default(),
-            features: Vec::new(),
+            features: Vec::with_capacity(bytes),
             spans: Vec::new(),
             count: 0,
             tags: Vec::new(),

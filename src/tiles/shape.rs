@@ -307,8 +307,41 @@ fn is_simple(rings: &[Vec<[i32; 2]>]) -> bool {
     sweep_is_simple(rings)
 }
 
+/// A sufficient test, in one pass: a ring that turns one way around its vertices' centroid,
+/// once, is star-shaped from it, and so simple. Parcels and most outlines are.
+fn star_shaped(r: &[[i32; 2]]) -> bool {
+    let n = r.len() as f64;
+    let cx = r.iter().map(|p| p[0] as f64).sum::<f64>() / n;
+    let cy = r.iter().map(|p| p[1] as f64).sum::<f64>() / n;
+    let mut sign = 0.0f64;
+    let mut turns = 0;
+    for i in 0..r.len() {
+        let (a, b) = (r[i], r[(i + 1) % r.len()]);
+        let (ax, ay) = (a[0] as f64 - cx, a[1] as f64 - cy);
+        let (bx, by) = (b[0] as f64 - cx, b[1] as f64 - cy);
+        let cross = ax * by - ay * bx;
+        if cross == 0.0 || (sign != 0.0 && cross.signum() != sign) {
+            return false;
+        }
+        sign = cross.signum();
+        // Passing the direction of +x (the angle goes round through 0 in the turning sense).
+        let up = if sign > 0.0 {
+            ay < 0.0 && by >= 0.0
+        } else {
+            ay >= 0.0 && by < 0.0
+        };
+        if up && ax + (bx - ax) * (-ay / (by - ay)) > 0.0 {
+            turns += 1;
+        }
+    }
+    turns == 1
+}
+
 /// Every pair of edges, for the small rings most features have: no allocation, no sort.
 fn small_ring_is_simple(r: &[[i32; 2]]) -> bool {
+    if star_shaped(r) {
+        return true;
+    }
     let n = r.len();
     let p = |i: usize| [r[i % n][0] as i64, r[i % n][1] as i64];
     for i in 0..n {
@@ -607,6 +640,28 @@ mod tests {
         let hole = vec![[0, 0], [5, 2], [2, 5]];
         assert!(!is_simple(&[ext.clone(), hole]));
         assert!(is_simple(&[ext, vec![[2, 2], [2, 5], [5, 2]]]));
+    }
+
+    #[test]
+    fn star_shaped_rings_are_simple() {
+        let square = [[0, 0], [10, 0], [10, 10], [0, 10]];
+        assert!(star_shaped(&square));
+        let mut reversed = square;
+        reversed.reverse();
+        assert!(star_shaped(&reversed));
+        // A bow tie turns both ways; a ring going round twice turns twice.
+        assert!(!star_shaped(&[[0, 0], [100, 100], [100, 0], [0, 100]]));
+        let twice: Vec<[i32; 2]> = (0..10)
+            .map(|k| {
+                let a = k as f64 * 4.0 * std::f64::consts::PI / 10.0;
+                [(100.0 * a.cos()) as i32, (100.0 * a.sin()) as i32]
+            })
+            .collect();
+        assert!(!star_shaped(&twice));
+        assert!(!small_ring_is_simple(&twice));
+        // An L is simple but not star-shaped from its vertices' centroid: the pairwise test decides.
+        let l = [[0, 0], [100, 0], [100, 10], [10, 10], [10, 100], [0, 100]];
+        assert!(small_ring_is_simple(&l));
     }
 
     #[test]
