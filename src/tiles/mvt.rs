@@ -88,8 +88,9 @@ pub struct LayerWriter {
     /// Where each [`LayerWriter::add`] wrote its features, to finish with only some of them.
     spans: Vec<(usize, usize)>,
     count: usize,
-    tags: Vec<u32>,
-    commands: Vec<u32>,
+    /// The current feature's tags and geometry commands, as packed varints.
+    tags: Vec<u8>,
+    commands: Vec<u8>,
 }
 
 impl LayerWriter {
@@ -176,8 +177,8 @@ impl LayerWriter {
                     }
                 }
             };
-            self.tags.push(ki);
-            self.tags.push(vi);
+            varint(&mut self.tags, ki as u64);
+            varint(&mut self.tags, vi as u64);
         }
         for kind in [Kind::Point, Kind::LineString, Kind::Polygon] {
             self.commands.clear();
@@ -185,6 +186,13 @@ impl LayerWriter {
                 continue;
             }
             // The feature message's length comes first: add up its fields, then write them.
+            let packed_len = |b: &[u8]| {
+                if b.is_empty() {
+                    0
+                } else {
+                    1 + varint_len(b.len() as u64) + b.len()
+                }
+            };
             let len = id.map_or(0, |id| 1 + varint_len(id))
                 + packed_len(&self.tags)
                 + 2
@@ -194,9 +202,11 @@ impl LayerWriter {
             if let Some(id) = id {
                 field_varint(&mut self.features, 1, id);
             }
-            packed(&mut self.features, 2, &self.tags);
+            if !self.tags.is_empty() {
+                field_bytes(&mut self.features, 2, &self.tags);
+            }
             field_varint(&mut self.features, 3, kind as u64);
-            packed(&mut self.features, 4, &self.commands);
+            field_bytes(&mut self.features, 4, &self.commands);
             self.count += 1;
         }
         self.spans.push((before, self.features.len()));
@@ -279,18 +289,19 @@ fn zigzag(v: i32) -> u32 {
     ((v << 1) ^ (v >> 31)) as u32
 }
 
-/// Writes the commands of the `kind` part of `g`; false when it has none.
-fn encode_geometry(g: &TileGeometry, kind: Kind, out: &mut Vec<u32>) -> bool {
+/// Writes the commands of the `kind` part of `g` as packed varints; false when it has none.
+fn encode_geometry(g: &TileGeometry, kind: Kind, out: &mut Vec<u8>) -> bool {
     // The cursor carries over from one part to the next within a feature.
     let mut cursor = [0i32; 2];
-    let mut delta = |p: [i32; 2], out: &mut Vec<u32>| {
-        out.push(zigzag(p[0] - cursor[0]));
-        out.push(zigzag(p[1] - cursor[1]));
+    let mut delta = |p: [i32; 2], out: &mut Vec<u8>| {
+        varint(out, zigzag(p[0] - cursor[0]) as u64);
+        varint(out, zigzag(p[1] - cursor[1]) as u64);
         cursor = p;
     };
+    let cmd = |out: &mut Vec<u8>, id: u32, count: usize| varint(out, command(id, count) as u64);
     match kind {
         Kind::Point => {
-            out.push(command(1, g.points.len()));
+            cmd(out, 1, g.points.len());
             for &p in &g.points {
                 delta(p, out);
             }
@@ -298,9 +309,9 @@ fn encode_geometry(g: &TileGeometry, kind: Kind, out: &mut Vec<u32>) -> bool {
         }
         Kind::LineString => {
             for line in &g.lines {
-                out.push(command(1, 1));
+                cmd(out, 1, 1);
                 delta(line[0], out);
-                out.push(command(2, line.len() - 1));
+                cmd(out, 2, line.len() - 1);
                 for &p in &line[1..] {
                     delta(p, out);
                 }
@@ -309,13 +320,13 @@ fn encode_geometry(g: &TileGeometry, kind: Kind, out: &mut Vec<u32>) -> bool {
         }
         Kind::Polygon => {
             for ring in &g.rings {
-                out.push(command(1, 1));
+                cmd(out, 1, 1);
                 delta(ring[0], out);
-                out.push(command(2, ring.len() - 1));
+                cmd(out, 2, ring.len() - 1);
                 for &p in &ring[1..] {
                     delta(p, out);
                 }
-                out.push(command(7, 1));
+                cmd(out, 7, 1);
             }
             !g.rings.is_empty()
         }
@@ -323,6 +334,10 @@ fn encode_geometry(g: &TileGeometry, kind: Kind, out: &mut Vec<u32>) -> bool {
 }
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+        return;
+    }
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -345,27 +360,6 @@ fn field_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
-    if values.is_empty() {
-        return;
-    }
-    let len: usize = values.iter().map(|&v| varint_len(v as u64)).sum();
-    key(out, field, 2);
-    varint(out, len as u64);
-    for &v in values {
-        varint(out, v as u64);
-    }
-}
-
-/// Bytes a packed field of `values` takes, with its key and length (nothing when empty).
-fn packed_len(values: &[u32]) -> usize {
-    if values.is_empty() {
-        return 0;
-    }
-    let body: usize = values.iter().map(|&v| varint_len(v as u64)).sum();
-    1 + varint_len(body as u64) + body
-}
-
 fn varint_len(v: u64) -> usize {
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
@@ -373,6 +367,21 @@ fn varint_len(v: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The packed varints back as numbers.
+    fn unpack(b: &[u8]) -> Vec<u32> {
+        let mut out = Vec::new();
+        let (mut v, mut shift) = (0u32, 0);
+        for &byte in b {
+            v |= ((byte & 0x7f) as u32) << shift;
+            shift += 7;
+            if byte < 0x80 {
+                out.push(v);
+                (v, shift) = (0, 0);
+            }
+        }
+        out
+    }
 
     #[test]
     fn spec_example_commands() {
@@ -384,13 +393,14 @@ mod tests {
         };
         let mut c = Vec::new();
         encode_geometry(&g, Kind::Point, &mut c);
-        assert_eq!(c, vec![9, 50, 34]);
+        assert_eq!(unpack(&c), vec![9, 50, 34]);
         c.clear();
         encode_geometry(&g, Kind::LineString, &mut c);
-        assert_eq!(c, vec![9, 4, 4, 18, 0, 16, 16, 0]);
+        assert_eq!(unpack(&c), vec![9, 4, 4, 18, 0, 16, 16, 0]);
         c.clear();
         encode_geometry(&g, Kind::Polygon, &mut c);
-        assert_eq!(c, vec![9, 6, 12, 18, 10, 12, 24, 44, 15]);
+        assert_eq!(unpack(&c), vec![9, 6, 12, 18, 10, 12, 24, 44, 15]);
+        assert_eq!(unpack(&[0xac, 0x02]), vec![300]);
     }
 
     #[test]
