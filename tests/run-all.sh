@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with only cargo: installs what the tests
 # need when it is missing (GDAL and PROJ command-line tools, a Python venv with
-# openapi-spec-validator and OWSLib, MapLibre's style validator from npm), then runs formatting,
-# lint and every test.
+# openapi-spec-validator and OWSLib, MapLibre's style validator and the MVT fixtures from npm),
+# then runs formatting, lint and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,18 +25,19 @@ if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib" 2>/dev/null; 
 fi
 export TESSERA_TEST_VENV="$venv"
 
-# MapLibre's style validator, for the styles tests.
+# MapLibre's style validator and the MVT fixtures, from npm.
 node_dir="${TESSERA_TEST_NODE:-$PWD/.node}"
-if [ ! -x "$node_dir/node_modules/.bin/gl-style-validate" ]; then
+if [ ! -x "$node_dir/node_modules/.bin/gl-style-validate" ] || [ ! -d "$node_dir/node_modules/@mapbox/mvt-fixtures/fixtures" ]; then
   command -v npm >/dev/null || need_npm=1
   if [ -n "${need_npm:-}" ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
   fi
-  echo "== installing the MapLibre style validator in $node_dir"
+  echo "== installing the MapLibre style validator and the MVT fixtures in $node_dir"
   mkdir -p "$node_dir"
-  npm install --prefix "$node_dir" --no-audit --no-fund --silent @maplibre/maplibre-gl-style-spec@20.4.0
+  npm install --prefix "$node_dir" --no-audit --no-fund --silent \
+    @maplibre/maplibre-gl-style-spec@20.4.0 @mapbox/mvt-fixtures@4.0.0
 fi
 export TESSERA_TEST_NODE="$node_dir"
 

@@ -55,6 +55,8 @@ fn get_tile(s: &Server, path: &str) -> Vec<mvt::Layer> {
                 Some("application/vnd.mapbox-vector-tile"),
                 "{path}"
             );
+            let found = mvt::violations(&r.body);
+            assert!(found.is_empty(), "{path}: {found:?}");
             mvt::decode(&r.body)
         }
         204 => {
