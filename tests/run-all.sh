@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with only cargo: installs what the tests
-# need when it is missing (GDAL and PROJ command-line tools, a Python venv with
-# openapi-spec-validator and OWSLib, MapLibre's style validator and the MVT fixtures from npm),
-# then runs formatting, lint and every test.
+# need when it is missing (GDAL and PROJ command-line tools, QGIS's Python bindings, a Python
+# venv with openapi-spec-validator and OWSLib, MapLibre's style validator and the MVT fixtures
+# from npm), then runs formatting, lint and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,11 +10,13 @@ need_apt=()
 command -v ogrinfo >/dev/null || need_apt+=(gdal-bin)
 command -v cs2cs >/dev/null || need_apt+=(proj-bin)
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+# QGIS 3.22 with its Python bindings, for tests/qgis.rs (Debian's own Python, /usr/bin/python3).
+/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need_apt+=(python3-qgis)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
 venv="${TESSERA_TEST_VENV:-$PWD/.venv}"

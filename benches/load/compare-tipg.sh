@@ -9,25 +9,9 @@ DATA=target/bench-data/particelle_$N.fgb
 WORK=${TMPDIR:-/tmp}/tessera-vs-tipg
 DURATION=${DURATION:-15s}
 
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 gdal-bin wrk >/dev/null
 cargo build --release -j2 --example parcels --bin tessera
 [ -f "$DATA" ] || ./target/release/examples/parcels "$DATA" "$N"
-
-mkdir -p "$WORK" && chown postgres "$WORK"
-PG=/usr/lib/postgresql/15/bin
-if [ ! -d "$WORK/db" ]; then
-  su postgres -c "$PG/initdb -D $WORK/db -A trust -U postgres" >/dev/null
-fi
-su postgres -c "$PG/pg_ctl -D $WORK/db -o '-p 5433 -k /tmp -c shared_buffers=1GB' -l $WORK/pg.log start" >/dev/null
-trap 'su postgres -c "$PG/pg_ctl -D $WORK/db stop" >/dev/null; kill $(jobs -p) 2>/dev/null || true' EXIT
-sleep 2
-if ! psql -h /tmp -p 5433 -U postgres -d bench -c "select 1 from particelle limit 1" >/dev/null 2>&1; then
-  psql -h /tmp -p 5433 -U postgres -c "create database bench" >/dev/null
-  psql -h /tmp -p 5433 -U postgres -d bench -c "create extension postgis" >/dev/null
-  ogr2ogr -f PostgreSQL "PG:host=/tmp port=5433 user=postgres dbname=bench" "$DATA" -nln particelle \
-    -lco GEOMETRY_NAME=geom -lco FID=id -gt 65536
-  psql -h /tmp -p 5433 -U postgres -d bench -c "vacuum analyze particelle" >/dev/null
-fi
+source benches/load/postgis.sh
 
 [ -x "$WORK/venv/bin/uvicorn" ] || { python3 -m venv "$WORK/venv"; "$WORK/venv/bin/pip" install -q tipg uvicorn; }
 (cd "$WORK" && DATABASE_URL="postgresql://postgres@127.0.0.1:5433/bench" \
