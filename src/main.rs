@@ -45,6 +45,19 @@ enum Command {
         #[arg(long, short, env = "TESSERA_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Write the MapLibre styles (`tutto` and one per struttura) into a folder, for clients
+    /// that load a style from a file; their tiles point at the server.
+    Styles {
+        #[arg(long, short, env = "TESSERA_CONFIG")]
+        config: Option<PathBuf>,
+        /// Base URL of the server the tiles come from; by default `server.public_url`, or
+        /// http:// and `server.bind`.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Folder to write `tutto.json` and `<struttura>.json` into.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
 }
 
 /// The sample configuration: `sample-data/tessera.toml` here, or in the source tree.
@@ -118,6 +131,22 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Styles {
+            config,
+            base_url,
+            out,
+        } => match load(config, &[]).and_then(|(config, catalogue)| {
+            let base = base_url
+                .or(config.server.public_url.clone())
+                .unwrap_or_else(|| format!("http://{}", config.server.bind));
+            write_styles(&config, &catalogue, base.trim_end_matches('/'), &out)
+        }) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tessera: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Serve {
             config,
             bind,
@@ -147,6 +176,39 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Each style goes to a temporary file renamed into place, so no half-written style is left.
+fn write_styles(
+    config: &Config,
+    catalogue: &Catalogue,
+    base: &str,
+    out: &Path,
+) -> Result<(), String> {
+    use tessera::catalogue::lr65::Struttura;
+    use tessera::styles::{self, Palette};
+    let palette = Palette::default();
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut all = vec![(
+        styles::ALL.to_string(),
+        styles::everything(catalogue, &palette, base, &config.server.title),
+    )];
+    for s in Struttura::ALL {
+        all.push((
+            s.id().to_string(),
+            styles::of_struttura(catalogue, &palette, base, *s),
+        ));
+    }
+    for (id, style) in all {
+        let path = out.join(format!("{id}.json"));
+        let tmp = out.join(format!(".{id}.json.tmp"));
+        let text = serde_json::to_string_pretty(&style).map_err(|e| e.to_string())? + "\n";
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(())
 }
 
 async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), String> {

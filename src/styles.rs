@@ -8,8 +8,9 @@
 //! outlines only. Only `fill`, `line` and `circle` layers and legacy filters are used, which
 //! MapLibre GL JS and QGIS's style converter both read.
 
-use crate::catalogue::Layer;
 use crate::catalogue::lr65::{StatoKind, Struttura, Voce};
+use crate::catalogue::{Catalogue, Layer};
+use crate::tiles::matrix::MERCATOR_MAX_LAT;
 use serde_json::{Value as Json, json};
 
 /// `styles/strutture.json`, built in.
@@ -53,6 +54,7 @@ pub fn is_diritto(layer: &Layer) -> bool {
 }
 
 /// Where a style's tiles come from.
+#[derive(Debug)]
 pub struct TileSource<'a> {
     /// Absolute tile URL template with `{z}`, `{x}`, `{y}`.
     pub tiles: String,
@@ -63,6 +65,63 @@ pub struct TileSource<'a> {
     pub attribution: Option<String>,
     pub layers: &'a [&'a Layer],
 }
+
+impl<'a> TileSource<'a> {
+    /// The source of `layers` served at the XYZ template `tiles`: their zoom range, their
+    /// extent (within Web Mercator's latitudes) and their attributions, each once.
+    pub fn new(tiles: String, layers: &'a [&'a Layer]) -> TileSource<'a> {
+        let (min_zoom, max_zoom) = crate::tiles::zoom_range(layers).unwrap_or((0, 0));
+        let mut attributions: Vec<&str> = Vec::new();
+        for a in layers.iter().filter_map(|l| l.meta.attribution.as_deref()) {
+            if !attributions.contains(&a) {
+                attributions.push(a);
+            }
+        }
+        let lat = |v: f64| v.clamp(-MERCATOR_MAX_LAT, MERCATOR_MAX_LAT);
+        TileSource {
+            tiles,
+            min_zoom,
+            max_zoom,
+            bounds: crate::tiles::extent(layers)
+                .map(|e| [e.min().x, lat(e.min().y), e.max().x, lat(e.max().y)]),
+            attribution: (!attributions.is_empty()).then(|| attributions.join(" · ")),
+            layers,
+        }
+    }
+}
+
+/// The style of every collection, `tutto`, served by the tiles at `base`.
+pub fn everything(catalogue: &Catalogue, palette: &Palette, base: &str, title: &str) -> Json {
+    let layers: Vec<&Layer> = catalogue.layers().iter().collect();
+    let source = TileSource::new(
+        format!("{base}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"),
+        &layers,
+    );
+    style(ALL, title, &source, palette, None)
+}
+
+/// A struttura's style: its layers from its tiles, all in its colour.
+pub fn of_struttura(catalogue: &Catalogue, palette: &Palette, base: &str, s: Struttura) -> Json {
+    let layers = catalogue.of_struttura(s);
+    let source = TileSource::new(
+        format!(
+            "{base}/strutture/{}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}",
+            s.id()
+        ),
+        &layers,
+    );
+    let name = s.etichetta().to_string();
+    style(
+        s.id(),
+        &name,
+        &source,
+        palette,
+        Some(palette.struttura_colour(s)),
+    )
+}
+
+/// The style of every collection together.
+pub const ALL: &str = "tutto";
 
 /// A MapLibre style (version 8) drawing `source.layers` from one vector tile source.
 pub fn style(

@@ -147,3 +147,79 @@ fn environment_variables_are_expanded() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("DATA_FILE"));
 }
+
+/// `styles/` holds the styles of the bundled sample as `tessera styles` writes them, and they
+/// stay in step with the code (regenerate with `cargo run -- styles --out styles`).
+#[test]
+fn styles_command_writes_what_styles_holds() {
+    let dir = std::env::temp_dir().join(format!("tessera-styles-cli-{}", std::process::id()));
+    let out = tessera(
+        &[
+            "styles",
+            "--config",
+            sample_config().to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        &[("TESSERA_BIND", "127.0.0.1:8080")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut written: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    written.sort();
+    assert_eq!(written.len(), 7, "{written:?}");
+    for name in &written {
+        let fresh = std::fs::read_to_string(dir.join(name)).unwrap();
+        let committed =
+            std::fs::read_to_string(repo().join("styles").join(name)).unwrap_or_else(|_| {
+                panic!("styles/{name} is missing: run `cargo run -- styles --out styles`")
+            });
+        assert_eq!(
+            fresh, committed,
+            "styles/{name} is stale: run `cargo run -- styles --out styles`"
+        );
+        let v: serde_json::Value = serde_json::from_str(&fresh).unwrap();
+        assert!(
+            v["sources"]["tessera"]["tiles"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("http://127.0.0.1:8080/")
+        );
+    }
+    let base = tessera(
+        &[
+            "styles",
+            "--config",
+            sample_config().to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+            "--base-url",
+            "https://gis.example.it/tessera/",
+        ],
+        &[],
+    );
+    assert!(base.status.success());
+    let tutto = std::fs::read_to_string(dir.join("tutto.json")).unwrap();
+    assert!(
+        tutto.contains("\"https://gis.example.it/tessera/tiles/WebMercatorQuad/{z}/{y}/{x}\""),
+        "{tutto}"
+    );
+    let refused = tessera(
+        &[
+            "styles",
+            "--config",
+            sample_config().to_str().unwrap(),
+            "--out",
+            "/proc/tessera-styles",
+        ],
+        &[],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("/proc/tessera-styles"));
+}

@@ -217,6 +217,14 @@ impl Catalogue {
         self.layers.is_empty()
     }
 
+    /// The layers of a struttura (a layer may belong to several), in catalogue order.
+    pub fn of_struttura(&self, s: Struttura) -> Vec<&Layer> {
+        self.layers
+            .iter()
+            .filter(|l| l.meta.classificazione.strutture().contains(&s))
+            .collect()
+    }
+
     /// Layers grouped by struttura × stato; a layer with several strutture appears under each.
     /// Previews come last, under no struttura.
     pub fn grouped(&self) -> Vec<Gruppo<'_>> {

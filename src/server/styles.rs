@@ -14,14 +14,13 @@ use serde_json::json;
 use std::collections::HashMap;
 
 pub const MEDIA_STYLE: &str = "application/vnd.mapbox.style+json";
-/// The style of every collection together.
-pub const ALL: &str = "tutto";
+pub use crate::styles::ALL;
 
 fn style_ids() -> impl Iterator<Item = (&'static str, String)> {
     std::iter::once((ALL, "Tutte le collezioni".to_string())).chain(
         Struttura::ALL
             .iter()
-            .map(|s| (s.id(), format!("Struttura {}", s.etichetta()))),
+            .map(|s| (s.id(), s.etichetta().to_string())),
     )
 }
 
@@ -48,23 +47,8 @@ pub async fn list(
     Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON))
 }
 
-fn reply(
-    app: &App,
-    headers: &HeaderMap,
-    id: &str,
-    path: HashMap<String, String>,
-    colour: Option<String>,
-) -> Result<Response, ApiError> {
-    let ts = resolve(app, &path, &Default::default())?;
-    let base = app.base(headers);
-    let body = styles::style(
-        id,
-        ts.title(),
-        &ts.style_source(&base),
-        &app.palette,
-        colour,
-    );
-    Ok(json_response(body.to_string().into_bytes(), MEDIA_STYLE))
+fn reply(body: &serde_json::Value) -> Response {
+    json_response(body.to_string().into_bytes(), MEDIA_STYLE)
 }
 
 pub async fn style(
@@ -78,8 +62,14 @@ pub async fn style(
         .map_err(|e| ApiError::bad_request(format!("invalid path: {e}")))?;
     check_id(&id)?;
     parse_query(raw.as_deref(), &[])?;
+    let base = app.base(&headers);
     if id == ALL {
-        return reply(&app, &headers, ALL, HashMap::new(), None);
+        return Ok(reply(&styles::everything(
+            &app.catalogue,
+            &app.palette,
+            &base,
+            &app.config.title,
+        )));
     }
     let s = Struttura::from_id(&id).ok_or_else(|| {
         ApiError::not_found(format!(
@@ -88,15 +78,12 @@ pub async fn style(
             style_ids().map(|(i, _)| i).collect::<Vec<_>>().join(", ")
         ))
     })?;
-    // In a struttura's style every layer takes that struttura's colour.
-    let colour = Some(app.palette.struttura_colour(s));
-    reply(
-        &app,
-        &headers,
-        &id,
-        HashMap::from([("struttura".to_string(), id.clone())]),
-        colour,
-    )
+    Ok(reply(&styles::of_struttura(
+        &app.catalogue,
+        &app.palette,
+        &base,
+        s,
+    )))
 }
 
 pub async fn collection_style(
@@ -107,12 +94,14 @@ pub async fn collection_style(
 ) -> Result<Response, ApiError> {
     let id = path_param(path)?;
     parse_query(raw.as_deref(), &[])?;
-    app.layer(Ok(id.clone()))?;
-    reply(
-        &app,
-        &headers,
+    let path = HashMap::from([("collection_id".to_string(), id.clone())]);
+    let ts = resolve(&app, &path, &Default::default())?;
+    let source = ts.style_source(&app.base(&headers));
+    Ok(reply(&styles::style(
         &id,
-        HashMap::from([("collection_id".to_string(), id.clone())]),
+        ts.title(),
+        &source,
+        &app.palette,
         None,
-    )
+    )))
 }

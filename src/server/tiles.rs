@@ -44,60 +44,22 @@ impl Tileset<'_> {
 
     /// The tiles as a style source: the XYZ template of its WebMercatorQuad tiles.
     pub(super) fn style_source(&self, base: &str) -> crate::styles::TileSource<'_> {
-        let (min, max) = self.zoom_range().unwrap_or((0, 0));
-        let mut attributions: Vec<&str> = Vec::new();
-        for a in self
-            .layers
-            .iter()
-            .filter_map(|l| l.meta.attribution.as_deref())
-        {
-            if !attributions.contains(&a) {
-                attributions.push(a);
-            }
-        }
-        crate::styles::TileSource {
-            tiles: format!(
+        crate::styles::TileSource::new(
+            format!(
                 "{base}{}/WebMercatorQuad/{{z}}/{{y}}/{{x}}{}",
                 self.path, self.query
             ),
-            min_zoom: min,
-            max_zoom: max,
-            bounds: self.extent().map(|e| {
-                let lat = |v: f64| {
-                    v.clamp(
-                        -tiles::matrix::MERCATOR_MAX_LAT,
-                        tiles::matrix::MERCATOR_MAX_LAT,
-                    )
-                };
-                [e.min().x, lat(e.min().y), e.max().x, lat(e.max().y)]
-            }),
-            attribution: (!attributions.is_empty()).then(|| attributions.join(" · ")),
-            layers: &self.layers,
-        }
+            &self.layers,
+        )
     }
+
     fn zoom_range(&self) -> Option<(u8, u8)> {
-        let min = self.layers.iter().map(|l| l.tiling.min_zoom).min()?;
-        let max = self.layers.iter().map(|l| l.tiling.max_zoom).max()?;
-        Some((min, max))
+        tiles::zoom_range(&self.layers)
     }
 
     /// The CRS84 extent of all its layers.
     fn extent(&self) -> Option<Rect<f64>> {
-        self.layers
-            .iter()
-            .filter_map(|l| l.source.info().extent)
-            .reduce(|a, b| {
-                Rect::new(
-                    geo_types::Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    geo_types::Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            })
+        tiles::extent(&self.layers)
     }
 
     /// The tiles that hold data, level by level.
@@ -193,15 +155,10 @@ pub(super) fn resolve<'a>(
         })?;
         return Ok(Tileset {
             key: format!("strutture/{id}"),
-            title: format!("Struttura {}", s.etichetta()),
+            title: s.etichetta().to_string(),
             path: format!("/strutture/{id}/tiles"),
             query: String::new(),
-            layers: app
-                .catalogue
-                .layers()
-                .iter()
-                .filter(|l| l.meta.classificazione.strutture().contains(&s))
-                .collect(),
+            layers: app.catalogue.of_struttura(s),
         });
     }
     let all = app.catalogue.layers();

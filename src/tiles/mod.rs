@@ -99,6 +99,32 @@ impl Tiling {
     }
 }
 
+/// The zoom levels that some layer of `layers` has tiles at.
+pub fn zoom_range(layers: &[&crate::catalogue::Layer]) -> Option<(u8, u8)> {
+    let min = layers.iter().map(|l| l.tiling.min_zoom).min()?;
+    let max = layers.iter().map(|l| l.tiling.max_zoom).max()?;
+    Some((min, max))
+}
+
+/// The CRS84 extent of all of `layers`.
+pub fn extent(layers: &[&crate::catalogue::Layer]) -> Option<Rect<f64>> {
+    layers
+        .iter()
+        .filter_map(|l| l.source.info().extent)
+        .reduce(|a, b| {
+            Rect::new(
+                Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
+            )
+        })
+}
+
 /// One layer of a tile: its MVT layer name, its features and how to cut them.
 pub struct LayerInput<'a> {
     pub name: &'a str,
