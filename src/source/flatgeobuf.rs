@@ -334,11 +334,24 @@ impl FlatGeobufSource {
 
     /// Bytes of features `first..=last` (consecutive in the file) in one read.
     fn read_run(&self, first: usize, last: usize) -> Result<Vec<u8>, SourceError> {
+        let mut buf = Vec::new();
+        self.read_run_into(first, last, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Bytes of features `first..=last` into `buf` (reused between runs, so a long scan
+    /// zeroes and maps fresh memory only when a run is longer than any before).
+    fn read_run_into(
+        &self,
+        first: usize,
+        last: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), SourceError> {
         let start = self.slots[first].offset;
         let end = self.slots[last].offset + self.slots[last].len as u64;
-        let mut buf = vec![0u8; (end - start) as usize];
+        buf.resize((end - start) as usize, 0);
         self.file
-            .read_exact_at(&mut buf, self.data_start + start)
+            .read_exact_at(buf, self.data_start + start)
             .map_err(|e| {
                 if e.kind() == std::io::ErrorKind::UnexpectedEof {
                     corrupt(&self.path, "the file ends inside a feature (truncated?)")
@@ -348,8 +361,7 @@ impl FlatGeobufSource {
                         source: e,
                     }
                 }
-            })?;
-        Ok(buf)
+            })
     }
 
     fn read_feature(&self, i: usize) -> Result<Feature, SourceError> {
@@ -424,6 +436,7 @@ impl FlatGeobufSource {
         mut visit: impl FnMut(u32, Feature) -> Result<(), SourceError>,
     ) -> Result<(), SourceError> {
         let mut k = 0;
+        let mut buf = Vec::new();
         while k < indices.len() {
             let mut j = k;
             // Cap a run at a few MB so a huge page never needs one giant buffer.
@@ -436,7 +449,7 @@ impl FlatGeobufSource {
                 j += 1;
             }
             let (first, last) = (indices[k] as usize, indices[j] as usize);
-            let buf = self.read_run(first, last)?;
+            self.read_run_into(first, last, &mut buf)?;
             let base = self.slots[first].offset;
             for i in first..=last {
                 let s = self.slots[i];
