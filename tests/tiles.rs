@@ -727,15 +727,7 @@ fn openapi_declares_the_tile_resources() {
 
 /// A layer configured with a small budget, a zoom range and per-zoom properties.
 fn budget_config(extra_server: &str, tiles: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tessera-tiles-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir();
     let data = common::repo().join("sample-data/comuni_toscana.fgb");
     let text = format!(
         r#"

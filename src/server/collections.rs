@@ -226,13 +226,7 @@ pub async fn struttura(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = path_param(path)?;
-    let s = Struttura::from_id(&id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "there is no struttura `{}`; the strutture are: {}",
-            id.escape_debug(),
-            Struttura::valid_values()
-        ))
-    })?;
+    let s = super::struttura(&id)?;
     let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
     let body = struttura_json(&app, &req.base, s)?;
     req.reply(&body, MEDIA_JSON, || {

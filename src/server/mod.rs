@@ -159,6 +159,18 @@ pub fn router(app: App) -> Router {
         )
 }
 
+/// A struttura named in a path, or 404 with the list of them.
+fn struttura(id: &str) -> Result<crate::catalogue::lr65::Struttura, ApiError> {
+    use crate::catalogue::lr65::{Struttura, Voce};
+    Struttura::from_id(id).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "there is no struttura `{}`; the strutture are: {}",
+            id.escape_debug(),
+            Struttura::valid_values()
+        ))
+    })
+}
+
 /// Maps a path-extraction failure (e.g. invalid percent-encoding) to a 400 exception.
 fn path_param(p: Result<axum::extract::Path<String>, PathRejection>) -> Result<String, ApiError> {
     let s = p

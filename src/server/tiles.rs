@@ -5,7 +5,7 @@
 use super::params::{ParamSpec, Params, parse_query};
 use super::{ApiError, App, AppState, MEDIA_JSON, blocking, check_id, json_response, link};
 use crate::catalogue::Layer;
-use crate::catalogue::lr65::{Struttura, Voce};
+use crate::catalogue::lr65::Voce;
 use crate::crs;
 use crate::tiles::cache::{CachedTile, TileKey};
 use crate::tiles::matrix::{Limits, TileCoord, TileMatrixSet};
@@ -147,12 +147,7 @@ pub(super) fn resolve<'a>(
         });
     }
     if let Some(id) = path.get("struttura") {
-        let s = Struttura::from_id(id).ok_or_else(|| {
-            ApiError::not_found(format!(
-                "there is no struttura `{id}`; the strutture are: {}",
-                Struttura::valid_values()
-            ))
-        })?;
+        let s = super::struttura(id)?;
         return Ok(Tileset {
             key: format!("strutture/{id}"),
             title: s.etichetta().to_string(),
@@ -371,6 +366,20 @@ fn is_dataset(path: &HashMap<String, String>) -> bool {
     !path.contains_key("collection_id") && !path.contains_key("struttura")
 }
 
+/// What a request on a tileset's matrix set names: its path parameters, the tileset, the set.
+fn tileset_request<'a>(
+    app: &'a AppState,
+    path: PathMap,
+    raw: Option<&str>,
+    formats: &[&str],
+) -> Result<(HashMap<String, String>, Tileset<'a>, &'a TileMatrixSet), ApiError> {
+    let path = path_map(path)?;
+    let p = params(raw, is_dataset(&path), formats)?;
+    let ts = resolve(app, &path, &p)?;
+    let tms = matrix_set(app, &path["tms"])?;
+    Ok((path, ts, tms))
+}
+
 pub async fn tile_matrix_sets(
     State(app): State<App>,
     RawQuery(raw): RawQuery,
@@ -440,10 +449,7 @@ pub async fn tileset(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let path = path_map(path)?;
-    let p = params(raw.as_deref(), is_dataset(&path), &["json"])?;
-    let ts = resolve(&app, &path, &p)?;
-    let tms = matrix_set(&app, &path["tms"])?;
+    let (_, ts, tms) = tileset_request(&app, path, raw.as_deref(), &["json"])?;
     let body = tileset_json(&app.base(&headers), &ts, tms)?;
     Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON))
 }
@@ -454,10 +460,7 @@ pub async fn tilejson(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let path = path_map(path)?;
-    let p = params(raw.as_deref(), is_dataset(&path), &["json"])?;
-    let ts = resolve(&app, &path, &p)?;
-    let tms = matrix_set(&app, &path["tms"])?;
+    let (_, ts, tms) = tileset_request(&app, path, raw.as_deref(), &["json"])?;
     if tms.epsg != 3857 {
         return Err(ApiError::not_found(
             "TileJSON describes Web Mercator tiles: use the WebMercatorQuad tileset",
@@ -544,10 +547,7 @@ pub async fn tile(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let path = path_map(path)?;
-    let p = params(raw.as_deref(), is_dataset(&path), &["mvt"])?;
-    let ts = resolve(&app, &path, &p)?;
-    let tms = matrix_set(&app, &path["tms"])?;
+    let (path, ts, tms) = tileset_request(&app, path, raw.as_deref(), &["mvt"])?;
     let coord = tile_coord(tms, &path["z"], &path["y"], &path["x"])?;
     let limits = ts.limits_at(tms, coord.z)?;
     if !limits.iter().any(|l| l.contains(coord)) {

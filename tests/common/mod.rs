@@ -249,7 +249,8 @@ pub fn venv_python() -> PathBuf {
     p
 }
 
-pub fn copy_to_temp(src: &Path, name: &str) -> PathBuf {
+/// A new empty folder under the system's temporary one.
+pub fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "tessera-{}-{}",
         std::process::id(),
@@ -259,7 +260,11 @@ pub fn copy_to_temp(src: &Path, name: &str) -> PathBuf {
             .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let dst = dir.join(name);
+    dir
+}
+
+pub fn copy_to_temp(src: &Path, name: &str) -> PathBuf {
+    let dst = temp_dir().join(name);
     std::fs::copy(src, &dst).unwrap();
     dst
 }
