@@ -575,9 +575,13 @@ pub async fn tile(
         x: coord.x,
         y: coord.y,
     };
-    // A hit is answered here, without a trip to the blocking pool.
-    if let Some(hit) = app.tile_cache.get(&key) {
-        return Ok(tile_response(&hit, &headers, app.config.tile_max_age));
+    let gzip = accepts_gzip(&headers);
+    // A hit is answered here, without a trip to the blocking pool (unless it still has to be
+    // compressed for this client).
+    if let Some(hit) = app.tile_cache.get(&key)
+        && (!gzip || hit.is_empty() || hit.has_gzip())
+    {
+        return Ok(tile_response(&hit, gzip, app.config.tile_max_age));
     }
     let layer_ids: Vec<String> = ts.layers.iter().map(|l| l.meta.id.clone()).collect();
     let label = format!("tileset `{}`", ts.key);
@@ -590,24 +594,30 @@ pub async fn tile(
             .iter()
             .find(|t| t.id == tms_id)
             .expect("resolved above");
-        app.tile_cache.get_or_render(key, || {
-            let layers: Vec<&Layer> = layer_ids
-                .iter()
-                .filter_map(|id| app.catalogue.get(id))
-                .collect();
-            let inputs: Vec<LayerInput<'_>> = layers
-                .iter()
-                .map(|l| LayerInput {
-                    name: &l.meta.id,
-                    source: l.source.as_ref(),
-                    tiling: &l.tiling,
-                })
-                .collect();
-            tiles::render(tms, coord, &inputs).map(|r| r.bytes)
-        })
+        app.tile_cache
+            .get_or_render(key, || {
+                let layers: Vec<&Layer> = layer_ids
+                    .iter()
+                    .filter_map(|id| app.catalogue.get(id))
+                    .collect();
+                let inputs: Vec<LayerInput<'_>> = layers
+                    .iter()
+                    .map(|l| LayerInput {
+                        name: &l.meta.id,
+                        source: l.source.as_ref(),
+                        tiling: &l.tiling,
+                    })
+                    .collect();
+                tiles::render(tms, coord, &inputs).map(|r| r.bytes)
+            })
+            .inspect(|t| {
+                if gzip && !t.is_empty() {
+                    t.gzip();
+                }
+            })
     })
     .await?;
-    Ok(tile_response(&cached, &headers, app.config.tile_max_age))
+    Ok(tile_response(&cached, gzip, app.config.tile_max_age))
 }
 
 /// Whether `Accept-Encoding` takes gzip (and does not refuse it with q=0).
@@ -628,7 +638,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-fn tile_response(tile: &CachedTile, headers: &HeaderMap, max_age: u32) -> Response {
+fn tile_response(tile: &CachedTile, gzip: bool, max_age: u32) -> Response {
     let cache_control =
         HeaderValue::from_str(&format!("public, max-age={max_age}")).expect("ascii");
     if tile.is_empty() {
@@ -638,9 +648,8 @@ fn tile_response(tile: &CachedTile, headers: &HeaderMap, max_age: u32) -> Respon
             .insert(header::CACHE_CONTROL, cache_control);
         return res;
     }
-    let gzip = accepts_gzip(headers);
     let body = if gzip {
-        tile.gzip.clone()
+        tile.gzip().clone()
     } else {
         tile.raw.clone()
     };

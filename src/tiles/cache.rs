@@ -1,42 +1,50 @@
-//! A bounded in-memory cache of finished tiles, each kept both as MVT and gzip-compressed, so
-//! a hit is served without compressing again. Concurrent misses of one tile render it once.
+//! A bounded in-memory cache of finished tiles, each kept as MVT and, from the first client that
+//! accepts it, gzip-compressed too, so that a hit is never compressed again. Concurrent misses of
+//! one tile render it once.
 
 use bytes::Bytes;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// A tile as served: its bytes, their gzip form and a validator.
+/// A tile as served: its bytes, their gzip form once asked for, and a validator.
 #[derive(Debug)]
 pub struct CachedTile {
     /// MVT bytes; empty for a tile with no feature.
     pub raw: Bytes,
-    pub gzip: Bytes,
+    gzip: OnceLock<Bytes>,
     /// Strong validator of the content (hex), without quotes or coding suffix.
     pub etag: String,
 }
 
 impl CachedTile {
     pub fn new(raw: Vec<u8>) -> CachedTile {
-        let etag = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&raw));
-        let gzip = if raw.is_empty() {
-            Vec::new()
-        } else {
-            let mut enc = flate2::write::GzEncoder::new(
-                Vec::with_capacity(raw.len() / 2),
-                flate2::Compression::new(6),
-            );
-            enc.write_all(&raw).expect("writing to memory");
-            enc.finish().expect("writing to memory")
-        };
         CachedTile {
+            etag: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&raw)),
             raw: Bytes::from(raw),
-            gzip: Bytes::from(gzip),
-            etag,
+            gzip: OnceLock::new(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
+    }
+
+    /// The gzip form, compressed on the first call (MVT compresses slowly: a few ms for a
+    /// large tile, so it is done once, and only for clients that want it).
+    pub fn gzip(&self) -> &Bytes {
+        self.gzip.get_or_init(|| {
+            let mut enc = flate2::write::GzEncoder::new(
+                Vec::with_capacity(self.raw.len() * 3 / 4),
+                flate2::Compression::new(6),
+            );
+            enc.write_all(&self.raw).expect("writing to memory");
+            Bytes::from(enc.finish().expect("writing to memory"))
+        })
+    }
+
+    /// Whether [`CachedTile::gzip`] is ready without work.
+    pub fn has_gzip(&self) -> bool {
+        self.gzip.get().is_some()
     }
 }
 
@@ -68,9 +76,9 @@ impl TileCache {
         let inner = (capacity > 0).then(|| {
             moka::sync::Cache::builder()
                 .max_capacity(capacity)
+                // The gzip form may come later: count it in from the start (MVT gzips to 2/3).
                 .weigher(|k: &TileKey, v: &Arc<CachedTile>| {
-                    (k.tileset.len() + v.raw.len() + v.gzip.len() + 128).min(u32::MAX as usize)
-                        as u32
+                    (k.tileset.len() + v.raw.len() * 5 / 3 + 128).min(u32::MAX as usize) as u32
                 })
                 .build()
         });
@@ -163,6 +171,8 @@ mod tests {
                 .is_err()
         );
         let gz = CachedTile::new(vec![7; 1000]);
-        assert!(gz.gzip.len() < 100 && gz.gzip[..2] == [0x1f, 0x8b]);
+        assert!(!gz.has_gzip());
+        assert!(gz.gzip().len() < 100 && gz.gzip()[..2] == [0x1f, 0x8b]);
+        assert!(gz.has_gzip());
     }
 }
