@@ -7,9 +7,10 @@
 //!
 //! **Tile budget.** Each layer has, per zoom, a `max_features` and a `max_bytes` limit. Over
 //! `max_features`, the source keeps the features with the largest bounding boxes. Over
-//! `max_bytes`, the layer is shaped again with a coarser simplification (4×, then 16×); if it
-//! is still too big, the smallest features (by area, length, or for points file order from the
-//! end) are dropped until it fits. A tile therefore never exceeds the sum of its layers' budgets.
+//! `max_bytes`, a layer of detailed outlines (over 16 vertices a feature on average) is shaped
+//! again with a simplification four times coarser; if it is still too big, the smallest
+//! features (by area, then length; points last in file order first) are dropped until it fits.
+//! A tile therefore never exceeds the sum of its layers' budgets.
 
 pub mod cache;
 pub mod clip;
@@ -138,7 +139,7 @@ pub struct Rendered {
     /// MVT bytes; empty when no layer has a feature here.
     pub bytes: Vec<u8>,
     pub features: usize,
-    /// Features left out to keep within the budget.
+    /// Features read but not written: under a pixel once shaped, or over the budget.
     pub dropped: usize,
 }
 
