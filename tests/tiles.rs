@@ -979,3 +979,37 @@ fn the_cache_size_comes_from_the_environment() {
     assert_eq!(a.body, b.body);
     assert_eq!(a.header("etag"), b.header("etag"));
 }
+
+/// Many clients asking at once for tiles nobody asked for before all get the same tile.
+#[test]
+fn concurrent_requests_for_one_new_tile_agree() {
+    let s = std::sync::Arc::new(Server::sample());
+    let (x, y) = tile_of(10, 11.2558, 43.7696);
+    let path = format!("/tiles/WebMercatorQuad/10/{y}/{x}");
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let (s, path) = (s.clone(), path.clone());
+            std::thread::spawn(move || {
+                let gzip = if i % 2 == 0 { "gzip" } else { "identity" };
+                let r = s.get_with(&path, &[("Accept-Encoding", gzip)]);
+                assert_eq!(r.status, 200);
+                let mut body = r.body.clone();
+                if r.header("content-encoding") == Some("gzip") {
+                    body.clear();
+                    std::io::Read::read_to_end(
+                        &mut flate2::read::GzDecoder::new(&r.body[..]),
+                        &mut body,
+                    )
+                    .unwrap();
+                }
+                body
+            })
+        })
+        .collect();
+    let bodies: Vec<Vec<u8>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "every client got the same tile"
+    );
+    assert!(!mvt::decode(&bodies[0]).is_empty());
+}
