@@ -149,30 +149,26 @@ pub fn render(
     coord: TileCoord,
     layers: &[LayerInput<'_>],
 ) -> Result<Rendered, TileError> {
-    let mut encoded = Vec::new();
     let mut out = Rendered::default();
     for layer in layers {
         if !layer.tiling.covers(coord.z) {
             continue;
         }
-        let (bytes, features, dropped) = render_layer(tms, coord, layer)?;
+        let (features, dropped) = render_layer(tms, coord, layer, &mut out.bytes)?;
         out.features += features;
         out.dropped += dropped;
-        if features > 0 {
-            encoded.push(bytes);
-        }
-    }
-    if !encoded.is_empty() {
-        out.bytes = mvt::tile(&encoded);
     }
     Ok(out)
 }
 
+/// Appends one layer to `tile` (nothing when no feature is left); says how many features it
+/// wrote and how many it read but left out.
 fn render_layer(
     tms: &TileMatrixSet,
     coord: TileCoord,
     layer: &LayerInput<'_>,
-) -> Result<(Vec<u8>, usize, usize), TileError> {
+    tile: &mut Vec<u8>,
+) -> Result<(usize, usize), TileError> {
     let tiling = layer.tiling;
     let detail = tiling.at(coord.z);
     let bounds = tms.bounds(coord);
@@ -263,10 +259,13 @@ fn render_layer(
 
     let mut shaped = shape_all(detail.simplify)?;
     let (mut writer, mut sizes) = encode(&shaped.iter().collect::<Vec<_>>());
-    let bytes = writer.finish_keeping(None);
-    if bytes.len() <= max_bytes {
+    if shaped.is_empty() {
+        return Ok((0, features.len()));
+    }
+    if writer.len_keeping(None) <= max_bytes {
+        writer.append_to_tile(None, tile);
         let n = shaped.len();
-        return Ok((bytes, n, features.len() - n));
+        return Ok((n, features.len() - n));
     }
     // Over budget. Detailed outlines first lose vertices to a coarser simplification (it does
     // nothing for features of a few vertices, so it is tried only when they have many).
@@ -274,10 +273,10 @@ fn render_layer(
     if vertices > 16 * shaped.len() {
         shaped = shape_all(detail.simplify.max(1.0) * 4.0)?;
         (writer, sizes) = encode(&shaped.iter().collect::<Vec<_>>());
-        let bytes = writer.finish_keeping(None);
-        if bytes.len() <= max_bytes {
+        if writer.len_keeping(None) <= max_bytes {
+            writer.append_to_tile(None, tile);
             let n = shaped.len();
-            return Ok((bytes, n, features.len() - n));
+            return Ok((n, features.len() - n));
         }
     }
     // Then the smallest features go: keep the largest that fit, knowing each one's bytes.
@@ -298,10 +297,13 @@ fn render_layer(
         (keep, kept)
     };
     let overhead = writer.overhead();
-    let (bytes, kept) = if overhead <= max_bytes / 2 {
+    let kept = if overhead <= max_bytes / 2 {
         // The dropped features' keys and values stay in the tables: the size is exact.
         let (keep, kept) = pick(max_bytes - overhead);
-        (writer.finish_keeping(Some(&keep)), kept)
+        if kept > 0 {
+            writer.append_to_tile(Some(&keep), tile);
+        }
+        kept
     } else {
         // Tables of mostly unique values: encode the kept ones again, so that the tables
         // shrink with them, until it fits.
@@ -314,15 +316,19 @@ fn render_layer(
                 .filter(|(_, k)| **k)
                 .map(|(s, _)| s)
                 .collect();
-            let b = encode(&subset).0.finish();
-            if b.len() <= max_bytes || kept == 0 {
-                break (b, kept);
+            let w = encode(&subset).0;
+            if kept == 0 {
+                break 0;
+            }
+            if w.len_keeping(None) <= max_bytes {
+                w.append_to_tile(None, tile);
+                break kept;
             }
             room = room * 9 / 10;
         }
     };
     tracing::debug!(layer = layer.name, tile = %coord, kept, of = shaped.len(), "tile over its byte budget: smallest features dropped");
-    Ok((bytes, kept, features.len() - kept))
+    Ok((kept, features.len() - kept))
 }
 
 /// A feature's weight for the byte budget: area for polygons, length for lines, 0 for points.

@@ -213,33 +213,49 @@ impl LayerWriter {
         self.features.len() - before
     }
 
-    /// The encoded layer message; version 2 first, as the specification asks.
-    pub fn finish(self) -> Vec<u8> {
-        self.finish_keeping(None)
-    }
-
     /// Bytes of the layer besides its features (name, keys, values, extent).
     pub fn overhead(&self) -> usize {
-        self.finish_keeping(Some(&[])).len()
+        self.len_keeping(Some(&[]))
     }
 
     /// The layer with only the features of the `add` calls marked true (all with `None`).
     /// The keys and values of the others stay in the tables: a feature's cost is then exactly
     /// the bytes [`LayerWriter::add`] reported.
     pub fn finish_keeping(&self, keep: Option<&[bool]>) -> Vec<u8> {
-        let mut l = Vec::with_capacity(self.features.len() + 64 * self.keys.len());
-        field_varint(&mut l, 15, 2);
-        field_bytes(&mut l, 1, self.name.as_bytes());
-        match keep {
-            None => l.extend_from_slice(&self.features),
-            Some(keep) => {
-                for (&(a, b), _) in self.spans.iter().zip(keep).filter(|(_, k)| **k) {
-                    l.extend_from_slice(&self.features[a..b]);
-                }
-            }
-        }
+        let mut l = Vec::new();
+        self.write(keep, &mut l, false);
+        l
+    }
+
+    /// Appends the layer (as [`LayerWriter::finish_keeping`] makes it) to a tile being written,
+    /// with no intermediate copy.
+    pub fn append_to_tile(&self, keep: Option<&[bool]>, tile: &mut Vec<u8>) {
+        self.write(keep, tile, true);
+    }
+
+    /// The layer's bytes with `keep`, as [`LayerWriter::finish_keeping`] would write them.
+    pub fn len_keeping(&self, keep: Option<&[bool]>) -> usize {
+        let (head, tables) = self.frame();
+        head.len() + self.kept(keep).map(|(a, b)| b - a).sum::<usize>() + tables.len()
+    }
+
+    fn kept<'s>(&'s self, keep: Option<&'s [bool]>) -> impl Iterator<Item = (usize, usize)> + 's {
+        self.spans
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| keep.is_none_or(|k| k.get(*i).copied().unwrap_or(false)))
+            .map(|(_, s)| *s)
+    }
+
+    /// What comes before the features (version first, as the specification asks, and the
+    /// name) and after them (keys, values, extent).
+    fn frame(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut head = Vec::with_capacity(self.name.len() + 8);
+        field_varint(&mut head, 15, 2);
+        field_bytes(&mut head, 1, self.name.as_bytes());
+        let mut tables = Vec::with_capacity(16 * (self.keys.len() + self.values.len()));
         for k in &self.keys {
-            field_bytes(&mut l, 3, k.as_bytes());
+            field_bytes(&mut tables, 3, k.as_bytes());
         }
         let mut v = Vec::new();
         for value in &self.values {
@@ -254,20 +270,26 @@ impl LayerWriter {
                 ValueKey::Sint(i) => field_varint(&mut v, 6, ((*i << 1) ^ (*i >> 63)) as u64),
                 ValueKey::Bool(b) => field_varint(&mut v, 7, *b as u64),
             }
-            field_bytes(&mut l, 4, &v);
+            field_bytes(&mut tables, 4, &v);
         }
-        field_varint(&mut l, 5, self.extent as u64);
-        l
+        field_varint(&mut tables, 5, self.extent as u64);
+        (head, tables)
     }
-}
 
-/// A whole tile from its encoded layers.
-pub fn tile(layers: &[Vec<u8>]) -> Vec<u8> {
-    let mut t = Vec::with_capacity(layers.iter().map(|l| l.len() + 6).sum());
-    for l in layers {
-        field_bytes(&mut t, 3, l);
+    fn write(&self, keep: Option<&[bool]>, out: &mut Vec<u8>, as_tile_field: bool) {
+        let (head, tables) = self.frame();
+        let len = head.len() + self.kept(keep).map(|(a, b)| b - a).sum::<usize>() + tables.len();
+        out.reserve(len + 8);
+        if as_tile_field {
+            key(out, 3, 2);
+            varint(out, len as u64);
+        }
+        out.extend_from_slice(&head);
+        for (a, b) in self.kept(keep) {
+            out.extend_from_slice(&self.features[a..b]);
+        }
+        out.extend_from_slice(&tables);
     }
-    t
 }
 
 fn value_key(v: &Value) -> Option<ValueKey> {

@@ -99,7 +99,8 @@ pub fn shape(
 }
 
 fn snap(c: Coord<f64>) -> [i32; 2] {
-    [c.x.round() as i32, c.y.round() as i32]
+    // Ties to even compiles to one instruction; `round` is a library call.
+    [c.x.round_ties_even() as i32, c.y.round_ties_even() as i32]
 }
 
 fn point(c: Coord<f64>, frame: &Frame, out: &mut TileGeometry) {
