@@ -196,7 +196,8 @@ impl Transformer {
     }
 }
 
-fn grow(r: Rect<f64>, d: f64) -> Rect<f64> {
+/// `r` with `d` more on every side.
+pub fn grow(r: Rect<f64>, d: f64) -> Rect<f64> {
     Rect::new(
         Coord {
             x: r.min().x - d,

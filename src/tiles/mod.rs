@@ -175,16 +175,7 @@ fn render_layer(
     let span = bounds.width();
     let extent = tiling.extent as f64;
     let buffer = span * tiling.buffer as f64 / extent;
-    let grown = Rect::new(
-        Coord {
-            x: bounds.min().x - buffer,
-            y: bounds.min().y - buffer,
-        },
-        Coord {
-            x: bounds.max().x + buffer,
-            y: bounds.max().y + buffer,
-        },
-    );
+    let grown = crate::crs::grow(bounds, buffer);
     let query_box = tms.to_crs84(grown)?;
     let query_box = Rect::new(
         Coord {
