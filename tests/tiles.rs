@@ -187,11 +187,15 @@ fn every_tileset_passes_the_ets_tile_probe() {
     for st in ["idro_geomorfologica", "insediativa", "base"] {
         lists.push(format!("/strutture/{st}/tiles"));
     }
-    for list in &lists {
-        let sets = tilesets(&s, list);
-        assert_eq!(sets.len(), 1, "{list}");
-        let t = &sets[0];
-        assert_eq!(t["tileMatrixSetId"], "WebMercatorQuad", "{list}");
+    for (list, t) in lists
+        .iter()
+        .flat_map(|l| tilesets(&s, l).into_iter().map(move |t| (l, t)))
+    {
+        let id = t["tileMatrixSetId"].as_str().unwrap();
+        assert!(
+            ["WebMercatorQuad", "WorldCRS84Quad"].contains(&id),
+            "{list}: {id}"
+        );
         assert_eq!(t["dataType"], "vector");
         let links = t["links"].as_array().unwrap();
         assert!(
@@ -238,9 +242,72 @@ fn every_tileset_passes_the_ets_tile_probe() {
         let meta = s.json(path_of(me["href"].as_str().unwrap()));
         assert_eq!(
             meta["tileMatrixSetURI"],
-            "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+            format!("http://www.opengis.net/def/tilematrixset/OGC/1.0/{id}")
         );
         assert!(!meta["layers"].as_array().unwrap().is_empty(), "{list}");
+    }
+    for list in &lists {
+        assert_eq!(
+            tilesets(&s, list).len(),
+            2,
+            "{list}: one tileset per tile matrix set"
+        );
+    }
+}
+
+/// The same data in WorldCRS84Quad tiles: square degrees, two tiles across at level 0.
+#[test]
+fn crs84_tiles_hold_the_same_features() {
+    let s = Server::sample();
+    let t = s.json("/tileMatrixSets/WorldCRS84Quad");
+    assert_eq!(t["crs"], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+    assert_eq!(t["tileMatrices"][0]["matrixWidth"], 2);
+    s.get("/tiles/WorldCRS84Quad/tilejson.json")
+        .assert_exception(404);
+    for (layer, id_property, z) in [("beni_culturali", "codice", 10u32), ("comuni", "istat", 8)] {
+        let span = 180.0 / (1u64 << z) as f64;
+        let (x, y) = (
+            ((11.2558 + 180.0) / span) as u32,
+            ((90.0 - 43.7696) / span) as u32,
+        );
+        let b = Rect::new(
+            Coord {
+                x: -180.0 + x as f64 * span,
+                y: 90.0 - (y + 1) as f64 * span,
+            },
+            Coord {
+                x: -180.0 + (x + 1) as f64 * span,
+                y: 90.0 - y as f64 * span,
+            },
+        );
+        let layers = get_tile(
+            &s,
+            &format!("/collections/{layer}/tiles/WorldCRS84Quad/{z}/{y}/{x}"),
+        );
+        let l = &layers[0];
+        check_layer(l, &format!("CRS84 {layer}"));
+        let tile: BTreeSet<String> = l
+            .features
+            .iter()
+            .map(|f| f.properties[id_property].as_str().unwrap().to_string())
+            .collect();
+        let page = s.json(&format!(
+            "/collections/{layer}/items?limit=10000&bbox={},{},{},{}",
+            b.min().x,
+            b.min().y,
+            b.max().x,
+            b.max().y
+        ));
+        let inside: BTreeSet<String> = page["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| geometry(&f["geometry"]).is_some_and(|g| g.intersects(&b)))
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!inside.is_empty());
+        let missing: Vec<_> = inside.difference(&tile).collect();
+        assert!(missing.is_empty(), "{layer}: {missing:?}");
     }
 }
 

@@ -49,7 +49,7 @@ impl AppState {
     pub fn new(catalogue: Catalogue, config: ServerConfig) -> App {
         Arc::new(AppState {
             catalogue,
-            matrix_sets: vec![crate::tiles::matrix::TileMatrixSet::web_mercator_quad()],
+            matrix_sets: crate::tiles::matrix::TileMatrixSet::registry(),
             tile_cache: crate::tiles::cache::TileCache::new(config.tile_cache_mb),
             palette: crate::styles::Palette::default(),
             config,

@@ -41,6 +41,11 @@ pub struct TileMatrixSet {
     pub matrix_0: (u32, u32),
     pub tile_size: u32,
     pub max_level: u8,
+    /// Metres in a unit of the CRS (1 for projected CRSs, 2πR/360 for degrees), for the
+    /// scale denominators.
+    pub metres_per_unit: f64,
+    /// Axis abbreviations, in the order of `origin`.
+    pub axes: [&'static str; 2],
     projection: Projection,
 }
 
@@ -94,8 +99,34 @@ impl TileMatrixSet {
             matrix_0: (1, 1),
             tile_size: 256,
             max_level: 24,
+            metres_per_unit: 1.0,
+            axes: ["X", "Y"],
             projection: Projection::WebMercator,
         }
+    }
+
+    /// WorldCRS84Quad: longitude and latitude, two tiles of 180° at level 0.
+    pub fn world_crs84_quad() -> TileMatrixSet {
+        let mut t = TileMatrixSet::custom(
+            "WorldCRS84Quad",
+            "CRS84 for the World",
+            "http://www.opengis.net/def/tilematrixset/OGC/1.0/WorldCRS84Quad",
+            4326,
+            (-180.0, 90.0),
+            180.0 / 256.0,
+            (2, 1),
+            22,
+        )
+        .expect("EPSG:4326 is built in");
+        t.well_known_scale_set = Some("http://www.opengis.net/def/wkss/OGC/1.0/GoogleCRS84Quad");
+        t.metres_per_unit = 2.0 * MERCATOR_HALF / 360.0;
+        t.axes = ["Lon", "Lat"];
+        t
+    }
+
+    /// The tile matrix sets the server offers, WebMercatorQuad first.
+    pub fn registry() -> Vec<TileMatrixSet> {
+        vec![Self::web_mercator_quad(), Self::world_crs84_quad()]
     }
 
     /// A quadtree matrix set in a CRS reached through proj4rs.
@@ -121,6 +152,8 @@ impl TileMatrixSet {
             matrix_0,
             tile_size: 256,
             max_level,
+            metres_per_unit: 1.0,
+            axes: ["E", "N"],
             projection: Projection::Other(Box::new((
                 Transformer::new(4326, epsg)?,
                 Transformer::new(epsg, 4326)?,
@@ -246,7 +279,7 @@ impl TileMatrixSet {
                 let (w, h) = self.matrix_size(z);
                 json!({
                     "id": z.to_string(),
-                    "scaleDenominator": cell / STANDARD_PIXEL,
+                    "scaleDenominator": cell * self.metres_per_unit / STANDARD_PIXEL,
                     "cellSize": cell,
                     "cornerOfOrigin": "topLeft",
                     "pointOfOrigin": [self.origin.0, self.origin.1],
@@ -262,7 +295,7 @@ impl TileMatrixSet {
             "title": self.title,
             "uri": self.uri,
             "crs": self.crs_uri(),
-            "orderedAxes": ["X", "Y"],
+            "orderedAxes": self.axes,
             "tileMatrices": matrices,
         });
         if let Some(w) = self.well_known_scale_set {
@@ -333,6 +366,40 @@ mod tests {
         // Firenze, against the closed form figures of PROJ.
         let (x, y) = t.project(11.2558, 43.7696).unwrap();
         assert!((x - 1_252_989.924).abs() < 0.01 && (y - 5_429_856.207).abs() < 0.01);
+    }
+
+    #[test]
+    fn world_crs84_matches_the_registry() {
+        let t = TileMatrixSet::world_crs84_quad();
+        let j = t.to_json();
+        let l0 = &j["tileMatrices"][0];
+        assert!(
+            (l0["scaleDenominator"].as_f64().unwrap() - 279_541_132.014_358_9).abs() < 1e-3,
+            "{l0}"
+        );
+        assert_eq!(
+            (l0["matrixWidth"].as_u64(), l0["matrixHeight"].as_u64()),
+            (Some(2), Some(1))
+        );
+        assert_eq!(j["crs"], crate::crs::CRS84_URI);
+        let b = t
+            .to_crs84(t.bounds(TileCoord { z: 1, x: 2, y: 0 }))
+            .unwrap();
+        assert_eq!(
+            (b.min().x, b.min().y, b.max().x, b.max().y),
+            (0.0, 0.0, 90.0, 90.0)
+        );
+        let l = t
+            .limits(
+                6,
+                Rect::new(Coord { x: 10.0, y: 43.0 }, Coord { x: 12.0, y: 44.0 }),
+            )
+            .unwrap();
+        // 2.8125° tiles: columns from (190/2.8125) = 67, rows from (90-44)/2.8125 = 16.
+        assert_eq!(
+            (l.min_col, l.max_col, l.min_row, l.max_row),
+            (67, 68, 16, 16)
+        );
     }
 
     #[test]
