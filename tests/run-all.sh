@@ -20,10 +20,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv="${TESSERA_TEST_VENV:-$PWD/.venv}"
-if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib, pyogrio" 2>/dev/null; then
   echo "== creating the test venv in $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7" "OWSLib>=0.30"
+  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7" "OWSLib>=0.30" "pyogrio>=0.10"
 fi
 export TESSERA_TEST_VENV="$venv"
 

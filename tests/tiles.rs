@@ -1080,3 +1080,75 @@ fn concurrent_requests_for_one_new_tile_agree() {
     );
     assert!(!mvt::decode(&bodies[0]).is_empty());
 }
+
+/// GDAL 3.12's OGC API driver (the pyogrio wheel in the test venv) reads the collection's
+/// tiles through the OGC API - Tiles resources alone: tilesets, tileset, matrix set, tiles. It
+/// picks WorldCRS84Quad (with WebMercatorQuad it looks for the collection's CRS84 extent in
+/// metres and finds tiles at level 0 only: a limit of the driver, not of the tiles).
+#[test]
+fn gdal_ogcapi_driver_reads_the_tiles() {
+    let s = Server::sample();
+    let script = r#"
+import sys, json, pyogrio, pyogrio.raw as raw
+url = "OGCAPI:" + sys.argv[1] + "/collections/comuni"
+out = {"gdal": pyogrio.__gdal_version_string__, "layers": [str(l[0]) for l in pyogrio.list_layers(url)]}
+meta, _, geometry, fields = raw.read(url, layer=8)
+istat = fields[list(meta["fields"]).index("istat")]
+out.update(crs=meta["crs"], features=len(geometry), istat=sorted(set(str(v) for v in istat)))
+print(json.dumps(out))
+"#;
+    let out = std::process::Command::new(common::venv_python())
+        .args(["-c", script, &s.url("")])
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "GDAL's OGCAPI driver failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["layers"].as_array().unwrap().len(),
+        17,
+        "zoom levels 0 to 16: {v}"
+    );
+    assert!(v["crs"].as_str().unwrap().contains("CRS84"), "{v}");
+    // The comuni GDAL read at level 8 are those of the tiles inside the limits, decoded here.
+    let sets = tilesets(&s, "/collections/comuni/tiles");
+    let crs84 = sets
+        .iter()
+        .find(|t| t["tileMatrixSetId"] == "WorldCRS84Quad")
+        .unwrap();
+    let l8 = crs84["tileMatrixSetLimits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["tileMatrix"] == "8")
+        .unwrap()
+        .clone();
+    let mut mine = BTreeSet::new();
+    for row in l8["minTileRow"].as_u64().unwrap()..=l8["maxTileRow"].as_u64().unwrap() {
+        for col in l8["minTileCol"].as_u64().unwrap()..=l8["maxTileCol"].as_u64().unwrap() {
+            for l in get_tile(
+                &s,
+                &format!("/collections/comuni/tiles/WorldCRS84Quad/8/{row}/{col}"),
+            ) {
+                mine.extend(
+                    l.features
+                        .iter()
+                        .map(|f| f.properties["istat"].as_str().unwrap().to_string()),
+                );
+            }
+        }
+    }
+    let gdal: BTreeSet<String> = v["istat"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(gdal, mine);
+    assert!(mine.len() > 250, "{}", mine.len());
+    assert!(v["features"].as_u64().unwrap() >= mine.len() as u64);
+}

@@ -6,7 +6,6 @@ use super::params::{ParamSpec, Params, parse_query};
 use super::{ApiError, App, AppState, MEDIA_JSON, blocking, check_id, json_response, link};
 use crate::catalogue::Layer;
 use crate::catalogue::lr65::Voce;
-use crate::crs;
 use crate::tiles::cache::{CachedTile, TileKey};
 use crate::tiles::matrix::{Limits, TileCoord, TileMatrixSet};
 use crate::tiles::{self, LayerInput};
@@ -319,14 +318,14 @@ fn tileset_json(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Result<Jso
                 v["geometryDimension"] = d.into();
             }
             if let Some(e) = info.extent {
-                v["boundingBox"] = bbox_json(e);
+                v["boundingBox"] = bbox_json(tms, e)?;
             }
-            v
+            Ok(v)
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     body["layers"] = layers.into();
     if let Some(e) = ts.extent() {
-        body["boundingBox"] = bbox_json(e);
+        body["boundingBox"] = bbox_json(tms, e)?;
     }
     if let Some((min, max)) = ts.zoom_range() {
         body["minTileMatrix"] = min.to_string().into();
@@ -335,12 +334,20 @@ fn tileset_json(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Result<Jso
     Ok(body)
 }
 
-fn bbox_json(e: Rect<f64>) -> Json {
-    json!({
-        "lowerLeft": [e.min().x, e.min().y],
-        "upperRight": [e.max().x, e.max().y],
-        "crs": crs::CRS84_URI,
-    })
+/// A CRS84 extent as a TMS 2.0 bounding box in the tile matrix set's CRS (where clients such as
+/// GDAL look for it).
+fn bbox_json(tms: &TileMatrixSet, e: Rect<f64>) -> Result<Json, ApiError> {
+    let r = tms.from_crs84(e).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("bounding box: {e}"),
+        )
+    })?;
+    Ok(json!({
+        "lowerLeft": [r.min().x, r.min().y],
+        "upperRight": [r.max().x, r.max().y],
+        "crs": tms.crs_uri(),
+    }))
 }
 
 /// The request's `f` (refused unless one of `formats`) and the other parameters.

@@ -244,16 +244,21 @@ impl TileMatrixSet {
         }
     }
 
-    /// The tiles of level `z` that cover a CRS84 extent.
-    pub fn limits(&self, z: u8, extent: Rect<f64>) -> Result<Limits, CrsError> {
-        let r = match &self.projection {
+    /// A CRS84 box as the box of the set's CRS that encloses it.
+    pub fn from_crs84(&self, extent: Rect<f64>) -> Result<Rect<f64>, CrsError> {
+        match &self.projection {
             Projection::WebMercator => {
                 let (x0, y0) = mercator(extent.min().x, extent.min().y);
                 let (x1, y1) = mercator(extent.max().x, extent.max().y);
-                Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 })
+                Ok(Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }))
             }
-            Projection::Other(t) => t.0.rect(extent)?,
-        };
+            Projection::Other(t) => t.0.rect(extent),
+        }
+    }
+
+    /// The tiles of level `z` that cover a CRS84 extent.
+    pub fn limits(&self, z: u8, extent: Rect<f64>) -> Result<Limits, CrsError> {
+        let r = self.from_crs84(extent)?;
         let span = self.tile_span(z);
         let (w, h) = self.matrix_size(z);
         let col = |x: f64| {
