@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with only cargo: installs what the tests
 # need when it is missing (GDAL and PROJ command-line tools, QGIS's Python bindings, a Python
-# venv with openapi-spec-validator and OWSLib, MapLibre's style validator and the MVT fixtures
+# venv with openapi-spec-validator, OWSLib and pyogrio, MapLibre's style validator and the MVT fixtures
 # from npm), then runs formatting, lint and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
