@@ -485,16 +485,7 @@ fn tiles_agree_with_the_features_api() {
         };
         let inside = items(b);
         let pad = b.width() * BUFFER as f64 / EXTENT as f64;
-        let outer = items(Rect::new(
-            Coord {
-                x: b.min().x - pad,
-                y: b.min().y - pad,
-            },
-            Coord {
-                x: b.max().x + pad,
-                y: b.max().y + pad,
-            },
-        ));
+        let outer = items(tessera::crs::grow(b, pad));
         let layers = get_tile(
             &s,
             &format!("/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}"),
