@@ -1,6 +1,8 @@
 //! The tile engine on the 1,000,000-parcel FlatGeobuf layer: tiles per second per zoom (z6–z14)
 //! on one thread (criterion), then a report of all-core throughput, CPU time per tile and the
-//! largest tile per zoom.
+//! largest tile per zoom. Tiles are made as the server makes them: the collection's tileset
+//! from the catalogue, its engine awaited on a tokio runtime (reads and encoding on the
+//! blocking pool).
 //!
 //! `cargo bench --bench tiles`; the layer is generated once under target/bench-data/.
 //! TESSERA_BENCH_PARCELS changes its size.
@@ -15,9 +17,10 @@ mod territorio;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
-use tessera::catalogue::Catalogue;
+use tessera::catalogue::{Catalogue, TilesetId};
+use tessera::source::{Cancel, TileQuery};
+use tessera::tiles::engine::Rendered;
 use tessera::tiles::matrix::{TileCoord, TileMatrixSet};
-use tessera::tiles::{LayerInput, render};
 
 // The allocator the server runs with.
 #[global_allocator]
@@ -69,12 +72,19 @@ fn bench(c: &mut Criterion) {
     cat.add_previews(std::slice::from_ref(&path))
         .expect("open the parcel layer");
     let layer = &cat.layers()[0];
-    let input = [LayerInput {
-        name: &layer.meta.id,
-        source: layer.source.as_ref(),
-        tiling: &layer.tiling,
-    }];
+    let tileset = cat
+        .tileset(&TilesetId::Collection(layer.meta.id.clone()), "")
+        .expect("the parcels' tileset");
+    let engine = tileset.engine();
+    // One blocking thread per core, as rayon has: the reads and encodes run there.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(rayon::current_num_threads())
+        .build()
+        .expect("a runtime");
     let tms = TileMatrixSet::web_mercator_quad();
+    let render =
+        |t: TileCoord| -> Rendered { rt.block_on(engine.render(&tms, t)).expect("render") };
     let towns = territorio::towns(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/comuni_toscana.fgb"),
     );
@@ -100,7 +110,7 @@ fn bench(c: &mut Criterion) {
         let cpu0 = cpu_time();
         for &t in &coords {
             let t0 = Instant::now();
-            let r = render(&tms, t, &input).expect("render");
+            let r = render(t);
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             features += r.features;
             dropped += r.dropped;
@@ -111,10 +121,7 @@ fn bench(c: &mut Criterion) {
         let one = coords.len() as f64 / started.elapsed().as_secs_f64();
         let cpu_ms = (cpu_time() - cpu0).as_secs_f64() * 1000.0 / coords.len() as f64;
         let started = Instant::now();
-        let total: usize = coords
-            .par_iter()
-            .map(|&t| render(&tms, t, &input).expect("render").bytes.len())
-            .sum();
+        let total: usize = coords.par_iter().map(|&t| render(t).bytes.len()).sum();
         let all = coords.len() as f64 / started.elapsed().as_secs_f64();
         println!(
             "z{z:<4} {:>5}  {one:>16.0}  {all:>17.0}  {cpu_ms:>11.2}  {largest:>9} B {largest_ms:>7.1} ms   (mean {} B, {} features, {} dropped)",
@@ -125,21 +132,26 @@ fn bench(c: &mut Criterion) {
         );
     }
 
-    // How much of a tile is reading: the source's part alone, at z12.
+    // How much of a tile is reading: the source's part alone, at z12, with the synchronous
+    // reader.
+    let reader = tessera::source::flatgeobuf::FlatGeobuf::open(&path, &Default::default())
+        .expect("the parcel layer");
     if measuring {
         let coords = tiles_at(&tms, &towns, 12, 200);
         let started = Instant::now();
         let mut n = 0;
         for &t in &coords {
             let b = tms.to_crs84(tms.bounds(t)).expect("bounds");
-            n += layer
-                .source
-                .tile_features(&tessera::source::TileQuery {
-                    bbox: b,
-                    pixel: [b.width() / 256.0, b.height() / 256.0],
-                    columns: (0..layer.source.info().fields.len()).collect(),
-                    max_features: 200_000,
-                })
+            n += reader
+                .tile_features(
+                    &TileQuery {
+                        bbox: b,
+                        pixel: [b.width() / 256.0, b.height() / 256.0],
+                        columns: (0..reader.info().fields.len()).collect(),
+                        max_features: 200_000,
+                    },
+                    &Cancel::never(),
+                )
                 .expect("read")
                 .len();
         }
@@ -160,7 +172,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("z{z}"), |b| {
             b.iter(|| {
                 for &t in &coords {
-                    std::hint::black_box(render(&tms, t, &input).expect("render"));
+                    std::hint::black_box(render(t));
                 }
             })
         });

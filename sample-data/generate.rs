@@ -16,8 +16,8 @@ use geozero::{ColumnValue, PropertyProcessor};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tessera::crs::Transformer;
-use tessera::source::flatgeobuf::FlatGeobufSource;
-use tessera::source::{Query, Source, SourceOptions, Value};
+use tessera::source::flatgeobuf::FlatGeobuf;
+use tessera::source::{Cancel, Query, SourceOptions, Value};
 
 mod synth;
 
@@ -43,7 +43,7 @@ fn text(v: &Value) -> String {
 }
 
 fn read_comuni(path: &Path) -> Vec<Comune> {
-    let src = FlatGeobufSource::open(path, &SourceOptions::default()).expect("comuni_toscana.fgb");
+    let src = FlatGeobuf::open(path, &SourceOptions::default()).expect("comuni_toscana.fgb");
     let fields = &src.info().fields;
     let col = |n: &str| fields.iter().position(|f| f.name == n).expect(n);
     let (istat, nome, prov, sigla) = (
@@ -53,10 +53,13 @@ fn read_comuni(path: &Path) -> Vec<Comune> {
         col("sigla_prov"),
     );
     let page = src
-        .query(&Query {
-            limit: usize::MAX,
-            ..Default::default()
-        })
+        .query(
+            &Query {
+                limit: usize::MAX,
+                ..Default::default()
+            },
+            &Cancel::never(),
+        )
         .expect("reading comuni");
     let mut out: Vec<Comune> = page
         .features

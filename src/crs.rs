@@ -35,6 +35,7 @@ pub fn uri(epsg: u32) -> String {
 }
 
 /// Reprojects coordinates from one EPSG code to another (degrees for geographic CRSs).
+#[derive(Clone)]
 pub struct Transformer {
     from_code: u32,
     to_code: u32,
@@ -194,6 +195,20 @@ impl Transformer {
             tolerance,
         })
     }
+}
+
+/// The smallest rectangle holding both.
+pub fn union(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
 }
 
 /// `r` with `d` more on every side.

@@ -1,14 +1,24 @@
-//! tessera: OGC API - Features (and soon Tiles) for Tuscan territorial data, every layer
+//! tessera: OGC API - Features and OGC API - Tiles for Tuscan territorial data, every layer
 //! classified by L.R. Toscana 65/2014.
 //!
-//! The data flows one way: [`source`] → features → [`server`] (HTTP). The [`catalogue`] says
-//! what is published and how it is classified; [`config`] reads and validates what the operator
-//! wrote.
+//! The data flows one way: a [`source`] gives features → the items of the HTTP layer, or the
+//! [`tiles`] engine → a tile source (and its cache) → [`server`] (HTTP). The modules stack in
+//! that order, each importing only those below it:
+//!
+//! - [`lr65`], [`crs`], [`temporal`], [`error`]: the law's taxonomy, reprojection, time, kinds
+//!   of failure; they import nothing of tessera.
+//! - [`source`]: `FeatureSource` and the FlatGeobuf reader.
+//! - [`tiles`]: the engine (plan, then encode), `TileSource`, its cache, `TileSink`.
+//! - [`catalogue`]: what is published, classified, and its tilesets; [`styles`] over it.
+//! - [`config`]: the operator's TOML, validated once and opened into a catalogue.
+//! - [`server`]: HTTP only; every error becomes a status in `server::error`.
 
 pub mod catalogue;
 pub mod config;
 pub mod crs;
+pub mod error;
 pub mod geojson;
+pub mod lr65;
 pub mod server;
 pub mod source;
 pub mod styles;

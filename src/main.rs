@@ -4,8 +4,8 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tessera::catalogue::Catalogue;
-use tessera::catalogue::lr65::Voce;
 use tessera::config::Config;
+use tessera::lr65::Voce;
 use tessera::server;
 
 /// mimalloc: the tile engine allocates per feature, and it renders tiles 13-17 % faster than
@@ -82,7 +82,7 @@ fn load(config: Option<PathBuf>, sources: &[PathBuf]) -> Result<(Config, Catalog
         Some(p) => Config::load(p).map_err(|e| e.to_string())?,
         None => Config::empty().map_err(|e| e.to_string())?,
     };
-    let mut catalogue = Catalogue::from_config(&config).map_err(|e| error_chain(&e))?;
+    let mut catalogue = config.open_catalogue().map_err(|e| error_chain(&e))?;
     catalogue
         .add_previews(sources)
         .map_err(|e| error_chain(&e))?;
@@ -185,7 +185,7 @@ fn write_styles(
     base: &str,
     out: &Path,
 ) -> Result<(), String> {
-    use tessera::catalogue::lr65::Struttura;
+    use tessera::lr65::Struttura;
     use tessera::styles::{self, Palette};
     let palette = Palette::default();
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;

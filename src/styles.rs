@@ -8,8 +8,10 @@
 //! outlines only. Only `fill`, `line` and `circle` layers and legacy filters are used, which
 //! MapLibre GL JS and QGIS's style converter both read.
 
-use crate::catalogue::lr65::{StatoKind, Struttura, Voce};
-use crate::catalogue::{Catalogue, Layer};
+use crate::catalogue::{Catalogue, Layer, Placeholders, Tileset};
+use crate::lr65::{StatoKind, Struttura, Voce};
+use crate::tiles::TileSource;
+use crate::tiles::TileSourceInfo;
 use crate::tiles::matrix::MERCATOR_MAX_LAT;
 use serde_json::{Value as Json, json};
 
@@ -55,7 +57,7 @@ pub fn is_diritto(layer: &Layer) -> bool {
 
 /// Where a style's tiles come from.
 #[derive(Debug)]
-pub struct TileSource<'a> {
+pub struct StyleSource<'a> {
     /// Absolute tile URL template with `{z}`, `{x}`, `{y}`.
     pub tiles: String,
     pub min_zoom: u8,
@@ -66,56 +68,56 @@ pub struct TileSource<'a> {
     pub layers: &'a [&'a Layer],
 }
 
-impl<'a> TileSource<'a> {
-    /// The source of `layers` served at the XYZ template `tiles`: their zoom range, their
-    /// extent (within Web Mercator's latitudes) and their attributions, each once.
-    pub fn new(tiles: String, layers: &'a [&'a Layer]) -> TileSource<'a> {
-        let (min_zoom, max_zoom) = crate::tiles::zoom_range(layers).unwrap_or((0, 0));
-        let mut attributions: Vec<&str> = Vec::new();
-        for a in layers.iter().filter_map(|l| l.meta.attribution.as_deref()) {
-            if !attributions.contains(&a) {
-                attributions.push(a);
-            }
-        }
+/// The matrix set of every style and TileJSON: the one MapLibre and QGIS draw.
+const WEB_MERCATOR: &str = "WebMercatorQuad";
+
+impl<'a> StyleSource<'a> {
+    /// The Web Mercator tiles of tileset `ts` (whose tile source is described by `info`)
+    /// served at `base`: their zoom range, their extent (within Web Mercator's latitudes) and
+    /// their attributions.
+    pub fn new(ts: &'a Tileset<'a>, info: &TileSourceInfo, base: &str) -> StyleSource<'a> {
+        let (min_zoom, max_zoom) = info.zoom_range().unwrap_or((0, 0));
         let lat = |v: f64| v.clamp(-MERCATOR_MAX_LAT, MERCATOR_MAX_LAT);
-        TileSource {
-            tiles,
+        StyleSource {
+            tiles: ts.tile_template(base, WEB_MERCATOR, Placeholders::Xyz),
             min_zoom,
             max_zoom,
-            bounds: crate::tiles::extent(layers)
+            bounds: info
+                .extent()
                 .map(|e| [e.min().x, lat(e.min().y), e.max().x, lat(e.max().y)]),
-            attribution: (!attributions.is_empty()).then(|| attributions.join(" · ")),
-            layers,
+            attribution: ts.attribution(),
+            layers: &ts.layers,
         }
     }
 }
 
+/// The style of tileset `ts` served at `base`, its layers in their struttura's colour or in
+/// `colour`.
+pub fn of_tileset(
+    ts: &Tileset<'_>,
+    style_id: &str,
+    palette: &Palette,
+    base: &str,
+    colour: Option<String>,
+) -> Json {
+    let engine = ts.engine();
+    let source = StyleSource::new(ts, engine.info(), base);
+    style(style_id, &ts.title, &source, palette, colour)
+}
+
 /// The style of every collection, `tutto`, served by the tiles at `base`.
 pub fn everything(catalogue: &Catalogue, palette: &Palette, base: &str, title: &str) -> Json {
-    let layers: Vec<&Layer> = catalogue.layers().iter().collect();
-    let source = TileSource::new(
-        format!("{base}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"),
-        &layers,
-    );
-    style(ALL, title, &source, palette, None)
+    of_tileset(&catalogue.dataset_tileset(title), ALL, palette, base, None)
 }
 
 /// A struttura's style: its layers from its tiles, all in its colour.
 pub fn of_struttura(catalogue: &Catalogue, palette: &Palette, base: &str, s: Struttura) -> Json {
-    let layers = catalogue.of_struttura(s);
-    let source = TileSource::new(
-        format!(
-            "{base}/strutture/{}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}",
-            s.id()
-        ),
-        &layers,
-    );
-    let name = s.etichetta().to_string();
-    style(
+    let ts = catalogue.struttura_tileset(s);
+    of_tileset(
+        &ts,
         s.id(),
-        &name,
-        &source,
         palette,
+        base,
         Some(palette.struttura_colour(s)),
     )
 }
@@ -127,7 +129,7 @@ pub const ALL: &str = "tutto";
 pub fn style(
     id: &str,
     name: &str,
-    source: &TileSource<'_>,
+    source: &StyleSource<'_>,
     palette: &Palette,
     colour: Option<String>,
 ) -> Json {

@@ -11,8 +11,8 @@ use geo_types::LineString;
 use geo_types::{Coord, Geometry, MultiPolygon, Point, Polygon};
 use geozero::{ColumnValue, PropertyProcessor};
 use std::path::{Path, PathBuf};
-use tessera::source::flatgeobuf::FlatGeobufSource;
-use tessera::source::{Query, Source, SourceOptions, Value};
+use tessera::source::flatgeobuf::FlatGeobuf;
+use tessera::source::{Cancel, Query, SourceOptions, Value};
 
 pub struct Town {
     pub istat: String,
@@ -23,7 +23,7 @@ pub struct Town {
 }
 
 pub fn towns(comuni: &Path) -> Vec<Town> {
-    let src = FlatGeobufSource::open(comuni, &SourceOptions::default()).expect("comuni");
+    let src = FlatGeobuf::open(comuni, &SourceOptions::default()).expect("comuni");
     let istat = src
         .info()
         .fields
@@ -31,10 +31,13 @@ pub fn towns(comuni: &Path) -> Vec<Town> {
         .position(|f| f.name == "istat")
         .expect("istat");
     let page = src
-        .query(&Query {
-            limit: usize::MAX,
-            ..Default::default()
-        })
+        .query(
+            &Query {
+                limit: usize::MAX,
+                ..Default::default()
+            },
+            &Cancel::never(),
+        )
         .expect("read comuni");
     page.features
         .into_iter()

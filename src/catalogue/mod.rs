@@ -1,21 +1,22 @@
 //! The layer catalogue: what is published, with its metadata and its L.R. 65/2014
-//! classification, apart from where the features come from.
+//! classification, apart from where the features come from; and its tilesets ([`tileset`]).
+//! It knows nothing of the configuration file or of HTTP: `config` builds it, `server`,
+//! `styles` and the command-line tools read it.
 
-pub mod lr65;
+mod tileset;
 
-use crate::config::{Config, ConfigError, LayerConfig, SourceConfig, validate_id};
+pub use tileset::{Placeholders, Tileset, TilesetError, TilesetId};
+
+use crate::lr65::{Classificazione, Frequenza, StatoKind, Struttura, Voce};
 use crate::source::flatgeobuf::FlatGeobufSource;
-use crate::source::{Field, Source, SourceError, SourceOptions};
-use crate::tiles::{LevelDetail, Tiling};
-use lr65::{Classificazione, Frequenza, StatoKind, Struttura, Voce};
+use crate::source::{FeatureSource, SourceError, SourceOptions};
+use crate::tiles::Tiling;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     #[error("layer `{layer}`: {source}")]
     Source {
         layer: String,
@@ -24,12 +25,10 @@ pub enum CatalogueError {
     },
     #[error("{path}: {message}")]
     Preview { path: PathBuf, message: String },
-    #[error("layer `{layer}`: `{key}`: {message}")]
-    Tiles {
-        layer: String,
-        key: String,
-        message: String,
-    },
+    #[error("a layer with id `{0}` is already published")]
+    Duplicate(String),
+    #[error("layer `{0}`: its tiles name a property its source does not have")]
+    Tiling(String),
 }
 
 #[derive(Debug, Clone)]
@@ -63,7 +62,7 @@ pub struct LayerMeta {
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub meta: LayerMeta,
-    pub source: Arc<dyn Source>,
+    pub source: Arc<dyn FeatureSource>,
     /// How the layer is cut into vector tiles.
     pub tiling: Tiling,
 }
@@ -81,59 +80,15 @@ pub struct Catalogue {
     by_id: HashMap<String, usize>,
 }
 
-fn open_source(path: &Path, options: &SourceOptions) -> Result<Arc<dyn Source>, SourceError> {
+/// Opens the FlatGeobuf file at `path` as a source.
+pub fn open_flatgeobuf(
+    path: &Path,
+    options: &SourceOptions,
+) -> Result<Arc<dyn FeatureSource>, SourceError> {
     Ok(Arc::new(FlatGeobufSource::open(path, options)?))
 }
 
 impl Catalogue {
-    /// Opens every configured layer; the first failure stops start-up with its message.
-    pub fn from_config(config: &Config) -> Result<Catalogue, CatalogueError> {
-        let mut cat = Catalogue::default();
-        for (i, lc) in config.layers.iter().enumerate() {
-            let classificazione = config.classificazione(i)?;
-            let source =
-                Self::open_configured(config, lc).map_err(|source| CatalogueError::Source {
-                    layer: lc.id.clone(),
-                    source,
-                })?;
-            cat.push(Layer {
-                meta: LayerMeta {
-                    id: lc.id.clone(),
-                    title: lc.title.clone(),
-                    description: lc.description.clone(),
-                    keywords: lc.keywords.clone(),
-                    license: Some(License {
-                        id: lc.license.id.clone(),
-                        url: lc.license.url.clone(),
-                    }),
-                    attribution: Some(lc.attribution.clone()),
-                    publisher: Some(Publisher {
-                        name: lc.publisher.name.clone(),
-                        ipa: lc.publisher.ipa.clone(),
-                    }),
-                    frequency: lc.frequency,
-                    synthetic: lc.synthetic,
-                    classificazione,
-                },
-                tiling: tiling(lc, &source.info().fields)?,
-                source,
-            });
-        }
-        Ok(cat)
-    }
-
-    fn open_configured(config: &Config, lc: &LayerConfig) -> Result<Arc<dyn Source>, SourceError> {
-        let options = SourceOptions {
-            id_property: lc.id_property.clone(),
-            temporal_start: lc.temporal.as_ref().map(|t| t.start.clone()),
-            temporal_end: lc.temporal.as_ref().and_then(|t| t.end.clone()),
-            storage_crs: lc.storage_crs,
-        };
-        match &lc.source {
-            SourceConfig::Flatgeobuf(p) => open_source(&config.resolve(p), &options),
-        }
-    }
-
     /// Adds quick-look layers for FlatGeobuf files, or folders of them, named on the command
     /// line. They are marked as unclassified previews.
     pub fn add_previews(&mut self, paths: &[PathBuf]) -> Result<(), CatalogueError> {
@@ -170,13 +125,13 @@ impl Catalogue {
                         message: format!("a layer with id `{id}` is already published"),
                     });
                 }
-                let source = open_source(&f, &SourceOptions::default()).map_err(|source| {
+                let source = open_flatgeobuf(&f, &SourceOptions::default()).map_err(|source| {
                     CatalogueError::Source {
                         layer: id.clone(),
                         source,
                     }
                 })?;
-                self.push(Layer {
+                self.add(Layer {
                     meta: LayerMeta {
                         title: format!("{id} (anteprima)"),
                         description: format!(
@@ -194,15 +149,30 @@ impl Catalogue {
                     },
                     source,
                     tiling: Tiling::default(),
-                });
+                })?;
             }
         }
         Ok(())
     }
 
-    fn push(&mut self, layer: Layer) {
+    /// Publishes `layer`, after the others; its id must be new, and the properties its
+    /// tiles name must be the source's.
+    pub fn add(&mut self, layer: Layer) -> Result<(), CatalogueError> {
+        if self.by_id.contains_key(&layer.meta.id) {
+            return Err(CatalogueError::Duplicate(layer.meta.id));
+        }
+        let fields = layer.source.info().fields.len();
+        let t = &layer.tiling;
+        let details = std::iter::once(&t.default).chain(t.levels.iter().map(|(_, _, d)| d));
+        if details
+            .filter_map(|d| d.properties.as_ref())
+            .any(|p| p.iter().any(|&c| c >= fields))
+        {
+            return Err(CatalogueError::Tiling(layer.meta.id));
+        }
         self.by_id.insert(layer.meta.id.clone(), self.layers.len());
         self.layers.push(layer);
+        Ok(())
     }
 
     pub fn layers(&self) -> &[Layer] {
@@ -262,72 +232,6 @@ impl Catalogue {
     }
 }
 
-/// The layer's `[layers.tiles]` with property names checked against the source's fields.
-fn tiling(lc: &LayerConfig, fields: &[Field]) -> Result<Tiling, CatalogueError> {
-    let defaults = Tiling::default();
-    let Some(t) = &lc.tiles else {
-        return Ok(defaults);
-    };
-    let columns =
-        |key: String, names: &Option<Vec<String>>| -> Result<Option<Vec<usize>>, CatalogueError> {
-            let Some(names) = names else { return Ok(None) };
-            names
-                .iter()
-                .map(|n| {
-                    fields
-                        .iter()
-                        .position(|f| &f.name == n)
-                        .ok_or_else(|| CatalogueError::Tiles {
-                            layer: lc.id.clone(),
-                            key: key.clone(),
-                            message: format!(
-                                "`{n}` is not a property of the layer; its properties are: {}",
-                                fields
-                                    .iter()
-                                    .map(|f| f.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some)
-        };
-    let base = LevelDetail {
-        properties: columns("tiles.properties".into(), &t.properties)?,
-        simplify: t.simplify.unwrap_or(defaults.default.simplify),
-        min_size_px: t.min_size.unwrap_or(defaults.default.min_size_px),
-        max_features: t.max_features.unwrap_or(defaults.default.max_features),
-        max_bytes: t.max_bytes.unwrap_or(defaults.default.max_bytes),
-    };
-    let mut levels = Vec::with_capacity(t.zoom.len());
-    for (i, z) in t.zoom.iter().enumerate() {
-        let properties = match columns(format!("tiles.zoom[{i}].properties"), &z.properties)? {
-            Some(p) => Some(p),
-            None => base.properties.clone(),
-        };
-        levels.push((
-            z.from,
-            z.to,
-            LevelDetail {
-                properties,
-                simplify: z.simplify.unwrap_or(base.simplify),
-                min_size_px: z.min_size.unwrap_or(base.min_size_px),
-                max_features: z.max_features.unwrap_or(base.max_features),
-                max_bytes: z.max_bytes.unwrap_or(base.max_bytes),
-            },
-        ));
-    }
-    Ok(Tiling {
-        min_zoom: t.minzoom.unwrap_or(defaults.min_zoom),
-        max_zoom: t.maxzoom.unwrap_or(defaults.max_zoom),
-        extent: t.extent.unwrap_or(defaults.extent),
-        buffer: t.buffer.unwrap_or(defaults.buffer),
-        default: base,
-        levels,
-    })
-}
-
 /// One cell of the struttura × stato table (or the previews, with both `None`).
 pub struct Gruppo<'a> {
     pub struttura: Option<Struttura>,
@@ -351,4 +255,20 @@ fn preview_id(path: &Path) -> String {
         })
         .take(64)
         .collect()
+}
+
+/// Collection ids appear in URLs: keep them to `[a-z0-9_-]` (a dot breaks some QGIS versions).
+pub fn validate_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{id}` is not a valid id: use 1 to 64 characters among a-z, 0-9, `_` and `-`"
+        ))
+    }
 }

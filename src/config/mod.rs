@@ -2,10 +2,11 @@
 //! then validated into the typed layer catalogue. Every error names the file, the key and the fix.
 
 mod env;
+mod open;
 
-use crate::catalogue::lr65::{
-    Atto, Classificazione, Fase, Frequenza, Stato, StatoKind, Strumento, Struttura, TipoDiritto,
-    Voce,
+use crate::catalogue::{CatalogueError, validate_id};
+use crate::lr65::{
+    Atto, Classificazione, Fase, Frequenza, StatoKind, Strumento, Struttura, TipoDiritto, Voce,
 };
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,14 @@ pub enum ConfigError {
     #[error("{path}: `{key}`: {message}")]
     Invalid {
         path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error("layer `{layer}`: `{key}`: {message}")]
+    Tiles {
+        layer: String,
         key: String,
         message: String,
     },
@@ -225,6 +234,8 @@ pub struct Config {
     pub layers: Vec<LayerConfig>,
     /// Folder that relative source paths are resolved against.
     pub base_dir: PathBuf,
+    /// Each layer's classification, checked once at load (same order as `layers`).
+    classified: Vec<Classificazione>,
 }
 
 impl Config {
@@ -256,13 +267,14 @@ impl Config {
             path: path.to_path_buf(),
             message,
         })?;
-        let config = Config {
+        let mut config = Config {
             path: Some(path.to_path_buf()),
             server,
             layers: file.layers,
             base_dir,
+            classified: Vec::new(),
         };
-        config.validate()?;
+        config.classified = config.validate()?;
         Ok(config)
     }
 
@@ -279,6 +291,7 @@ impl Config {
             server,
             layers: Vec::new(),
             base_dir: PathBuf::from("."),
+            classified: Vec::new(),
         })
     }
 
@@ -290,7 +303,8 @@ impl Config {
         }
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks everything that needs no data, and returns the layers' classifications.
+    fn validate(&self) -> Result<Vec<Classificazione>, ConfigError> {
         let s = &self.server;
         if s.default_limit == 0 || s.max_limit == 0 || s.default_limit > s.max_limit {
             return Err(self.invalid(
@@ -325,6 +339,7 @@ impl Config {
             ));
         }
         let mut seen = std::collections::HashSet::new();
+        let mut classified = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
             let key = format!("layers[{i}]");
             validate_id(&layer.id).map_err(|m| self.invalid(format!("{key}.id"), m))?;
@@ -350,12 +365,12 @@ impl Config {
                     return Err(self.invalid(format!("{key}.{field}"), "must not be empty"));
                 }
             }
-            self.classificazione(i)?;
+            classified.push(self.classify(i)?);
             if let Some(t) = &layer.tiles {
                 self.validate_tiles(&format!("{key}.tiles"), t)?;
             }
         }
-        Ok(())
+        Ok(classified)
     }
 
     fn validate_tiles(&self, key: &str, t: &TilesConfig) -> Result<(), ConfigError> {
@@ -428,9 +443,9 @@ impl Config {
         Ok(())
     }
 
-    /// The typed classification of layer `i`; every missing or contradictory part is refused
-    /// with a message that lists the valid values.
-    pub fn classificazione(&self, i: usize) -> Result<Classificazione, ConfigError> {
+    /// Checks layer `i`'s classification against the law (the rules are in [`lr65`]); every
+    /// missing or contradictory part is refused with a message that lists the valid values.
+    fn classify(&self, i: usize) -> Result<Classificazione, ConfigError> {
         let layer = &self.layers[i];
         let key = format!("layers[{i}].classificazione");
         let Some(c) = &layer.classificazione else {
@@ -445,70 +460,20 @@ impl Config {
                 ),
             ));
         };
-        if c.struttura.is_empty() {
-            return Err(self.invalid(
-                format!("{key}.struttura"),
-                format!("list at least one of: {}", Struttura::valid_values()),
-            ));
-        }
-        let mut strutture = c.struttura.clone();
-        let mut seen = std::collections::HashSet::new();
-        strutture.retain(|s| seen.insert(*s));
-        let stato = match c.stato {
-            StatoKind::DiFatto => {
-                if c.tipo_diritto.is_some() || c.atto.is_some() {
-                    return Err(self.invalid(
-                        format!("{key}.stato"),
-                        "a `di_fatto` layer has no `tipo_diritto` or `atto`; remove them, or set stato = \"di_diritto\"",
-                    ));
-                }
-                Stato::DiFatto
-            }
-            StatoKind::DiDiritto => {
-                let Some(tipo) = c.tipo_diritto else {
-                    return Err(self.invalid(
-                        format!("{key}.tipo_diritto"),
-                        format!(
-                            "a `di_diritto` layer names its kind: one of {}",
-                            TipoDiritto::valid_values()
-                        ),
-                    ));
-                };
-                let Some(a) = &c.atto else {
-                    return Err(self.invalid(
-                        format!("{key}.atto"),
-                        format!(
-                            "a `di_diritto` layer names the act that gives it force: \
-                             atto = {{ strumento = ({}), descrizione = \"…\", numero = \"…\", data = \"YYYY-MM-DD\", fase = ({}) }}",
-                            Strumento::valid_values(),
-                            Fase::valid_values()
-                        ),
-                    ));
-                };
-                if time::Date::parse(
-                    &a.data,
-                    &time::format_description::well_known::Iso8601::DATE,
-                )
-                .is_err()
-                {
-                    return Err(self.invalid(
-                        format!("{key}.atto.data"),
-                        format!("`{}` is not a date; write it as YYYY-MM-DD", a.data),
-                    ));
-                }
-                Stato::DiDiritto {
-                    tipo,
-                    atto: Atto {
-                        strumento: a.strumento,
-                        descrizione: a.descrizione.clone(),
-                        numero: a.numero.clone(),
-                        data: a.data.clone(),
-                        fase: a.fase,
-                    },
-                }
-            }
-        };
-        Ok(Classificazione::Classificato { strutture, stato })
+        let atto = c.atto.as_ref().map(|a| Atto {
+            strumento: a.strumento,
+            descrizione: a.descrizione.clone(),
+            numero: a.numero.clone(),
+            data: a.data.clone(),
+            fase: a.fase,
+        });
+        Classificazione::new(&c.struttura, c.stato, c.tipo_diritto, atto)
+            .map_err(|e| self.invalid(format!("{key}.{}", e.parte), e.message))
+    }
+
+    /// The typed classification of layer `i`, checked when the configuration was loaded.
+    pub fn classificazione(&self, i: usize) -> &Classificazione {
+        &self.classified[i]
     }
 
     /// A layer's source path, resolved against the configuration's folder.
@@ -518,22 +483,6 @@ impl Config {
         } else {
             self.base_dir.join(p)
         }
-    }
-}
-
-/// Collection ids appear in URLs: keep them to `[a-z0-9_-]` (a dot breaks some QGIS versions).
-pub fn validate_id(id: &str) -> Result<(), String> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{id}` is not a valid id: use 1 to 64 characters among a-z, 0-9, `_` and `-`"
-        ))
     }
 }
 
@@ -584,9 +533,9 @@ source = {{ flatgeobuf = "comuni.fgb" }}
         assert_eq!(c.layers.len(), 1);
         assert_eq!(c.resolve(Path::new("a.fgb")), PathBuf::from("/x/a.fgb"));
         assert!(matches!(
-            c.classificazione(0).unwrap(),
+            c.classificazione(0),
             Classificazione::Classificato {
-                stato: Stato::DiFatto,
+                stato: crate::lr65::Stato::DiFatto,
                 ..
             }
         ));

@@ -5,9 +5,10 @@ use super::{
     ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, Req, link, path_param, self_links,
 };
 use crate::catalogue::Layer;
-use crate::catalogue::lr65::{StatoKind, Struttura, Voce};
 use crate::crs;
+use crate::lr65::{StatoKind, Struttura, Voce};
 use crate::temporal::format_instant;
+use crate::tiles::TileSource;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
@@ -168,8 +169,8 @@ pub async fn collection(
 /// One struttura: its collections by stato, and links to its tiles and style.
 fn struttura_json(app: &App, base: &str, s: Struttura) -> Result<Json, ApiError> {
     let url = format!("{base}/strutture/{}", s.id());
-    let path = std::collections::HashMap::from([("struttura".to_string(), s.id().to_string())]);
-    let ts = super::tiles::resolve(app, &path, &Default::default())?;
+    let ts = app.catalogue.struttura_tileset(s);
+    let tiles = app.tile_source(&ts);
     let stati: Vec<Json> = StatoKind::ALL
         .iter()
         .map(|st| {
@@ -186,7 +187,7 @@ fn struttura_json(app: &App, base: &str, s: Struttura) -> Result<Json, ApiError>
         "id": s.id(),
         "etichetta": s.etichetta(),
         "label": s.label_en(),
-        "extent": ts.style_source(base).bounds,
+        "extent": crate::styles::StyleSource::new(&ts, tiles.info(), base).bounds,
         "stati": stati,
         "links": [
             link(&url, "self", MEDIA_JSON, "Questa struttura"),

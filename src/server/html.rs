@@ -2,7 +2,7 @@
 
 use super::{ApiError, App};
 use crate::catalogue::Layer;
-use crate::catalogue::lr65::{StatoKind, Struttura, Voce};
+use crate::lr65::{StatoKind, Struttura, Voce};
 use axum::http::StatusCode;
 use minijinja::{Environment, context};
 use serde_json::Value as Json;

@@ -3,8 +3,8 @@
 use super::negotiate::Format;
 use super::params::{Params, filter_value, format_param, items_params};
 use super::{
-    ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, Req, blocking, check_id, html_response,
-    json_response, link, path_param, self_links,
+    ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, Req, check_id, html_response,
+    json_response, link, path_param, self_links, timed,
 };
 use crate::geojson;
 use crate::source::{Page, Query};
@@ -122,8 +122,7 @@ pub async fn items(
         offset,
         limit,
     };
-    let source = layer.source.clone();
-    let page = blocking(&app, &layer.label(), move || source.query(&query)).await?;
+    let page = timed(&app, &layer.label(), layer.source.query(&query)).await?;
 
     let url = format!("{base}/collections/{}/items", layer.meta.id);
     let body = write_collection(&page, fields, &url, params, format, offset, limit);
@@ -257,9 +256,7 @@ pub async fn item(
     let layer = app.layer(Ok(cid))?;
     check_id(&fid)?;
     let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
-    let source = layer.source.clone();
-    let wanted = fid.clone();
-    let feature = blocking(&app, &layer.label(), move || source.feature(&wanted))
+    let feature = timed(&app, &layer.label(), layer.source.feature(&fid))
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -298,8 +295,7 @@ pub async fn item(
 
 /// Our own GeoJSON bytes as a JSON value, for the HTML templates.
 fn as_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| ApiError::internal("the HTML page", &e))
 }
 
 #[cfg(test)]

@@ -52,11 +52,7 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => {
-            return ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("response body: {e}"),
-            )
-            .into_response();
+            return ApiError::internal("the response", &e).into_response();
         }
     };
     let coding = parts

@@ -1,5 +1,6 @@
-//! The HTTP layer: OGC API - Features over the catalogue. It only translates HTTP to library
-//! calls and back; sources are called on the blocking pool.
+//! The HTTP layer: OGC API - Features, OGC API - Tiles and styles over the catalogue. It only
+//! translates HTTP to library calls and back: every source call is awaited under the request
+//! timeout ([`timed`]), and every library error becomes a status in [`error`].
 
 mod collections;
 mod error;
@@ -38,23 +39,28 @@ pub struct AppState {
     pub catalogue: Catalogue,
     pub config: ServerConfig,
     pub matrix_sets: Vec<crate::tiles::matrix::TileMatrixSet>,
-    pub tile_cache: crate::tiles::cache::TileCache,
+    pub tile_cache: Arc<crate::tiles::cache::TileCache>,
     pub palette: crate::styles::Palette,
     html: html::Templates,
+    /// The tile sources of the fixed tilesets, by key (`tiles::tile_sources`).
+    tile_sources: std::collections::HashMap<String, Arc<crate::tiles::cache::Cached>>,
 }
 
 pub type App = Arc<AppState>;
 
 impl AppState {
     pub fn new(catalogue: Catalogue, config: ServerConfig) -> App {
-        Arc::new(AppState {
+        let mut app = AppState {
             catalogue,
             matrix_sets: crate::tiles::matrix::TileMatrixSet::registry(),
-            tile_cache: crate::tiles::cache::TileCache::new(config.tile_cache_mb),
+            tile_cache: Arc::new(crate::tiles::cache::TileCache::new(config.tile_cache_mb)),
             palette: crate::styles::Palette::default(),
             config,
             html: html::Templates::new(),
-        })
+            tile_sources: Default::default(),
+        };
+        app.tile_sources = tiles::tile_sources(&app);
+        Arc::new(app)
     }
 
     fn base(&self, headers: &HeaderMap) -> String {
@@ -160,8 +166,8 @@ pub fn router(app: App) -> Router {
 }
 
 /// A struttura named in a path, or 404 with the list of them.
-fn struttura(id: &str) -> Result<crate::catalogue::lr65::Struttura, ApiError> {
-    use crate::catalogue::lr65::{Struttura, Voce};
+fn struttura(id: &str) -> Result<crate::lr65::Struttura, ApiError> {
+    use crate::lr65::{Struttura, Voce};
     Struttura::from_id(id).ok_or_else(|| {
         ApiError::not_found(format!(
             "there is no struttura `{}`; the strutture are: {}",
@@ -266,44 +272,19 @@ fn html_response(body: String) -> Response {
     res
 }
 
-/// Runs a blocking source call for `what` (e.g. "collection `comuni`"); a failing source
-/// answers 503 for what it serves, others go on.
-async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+/// Awaits `work` for `what` (e.g. "collection `comuni`") under the request timeout. On
+/// timeout the future is dropped, which stops the reads and renders it started; a failure
+/// becomes its status in one place ([`ApiError::failure`]).
+async fn timed<T, E: crate::error::Kind + std::fmt::Display>(
     app: &AppState,
     what: &str,
-    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+    work: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, ApiError> {
-    let id = what;
     let limit = std::time::Duration::from_secs(app.config.request_timeout_secs);
-    // On timeout the client is answered; the read finishes in the background and is dropped.
-    match tokio::time::timeout(limit, tokio::task::spawn_blocking(f)).await {
-        Ok(Ok(Ok(v))) => Ok(v),
-        Ok(Ok(Err(e))) => {
-            tracing::error!(what = %id, error = %e, "source failed");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "{id} cannot be read right now: its data source failed; the server log has the details. Other collections are not affected."
-                ),
-            ))
-        }
-        Ok(Err(e)) => {
-            tracing::error!(what = %id, error = %e, "source task panicked");
-            Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("{id}: internal error while reading"),
-            ))
-        }
-        Err(_) => {
-            tracing::warn!(what = %id, seconds = limit.as_secs(), "request timed out");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "{id}: the query took longer than {} s; narrow it with a bbox or fewer filters",
-                    limit.as_secs()
-                ),
-            ))
-        }
+    match tokio::time::timeout(limit, work).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(ApiError::failure(what, &e)),
+        Err(_) => Err(ApiError::timed_out(what, limit.as_secs())),
     }
 }
 
@@ -327,70 +308,4 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalogue::LayerMeta;
-    use crate::catalogue::lr65::{Classificazione, Frequenza};
-    use crate::source::{Feature, Page, Query, Source, SourceError, SourceInfo};
-
-    /// A source that takes its time, to exercise the request timeout.
-    #[derive(Debug)]
-    struct Slow(SourceInfo);
-    impl Source for Slow {
-        fn info(&self) -> &SourceInfo {
-            &self.0
-        }
-        fn query(&self, _: &Query) -> Result<Page, SourceError> {
-            std::thread::sleep(std::time::Duration::from_millis(2500));
-            Ok(Page {
-                features: vec![],
-                number_matched: 0,
-            })
-        }
-        fn feature(&self, _: &str) -> Result<Option<Feature>, SourceError> {
-            Ok(None)
-        }
-    }
-
-    #[tokio::test]
-    async fn slow_queries_get_503_after_the_timeout() {
-        let config = ServerConfig {
-            request_timeout_secs: 1,
-            ..ServerConfig::default()
-        };
-        let app = AppState::new(Catalogue::default(), config);
-        let source = Arc::new(Slow(SourceInfo {
-            fields: vec![],
-            geometry_type: "Point".into(),
-            storage_crs: 4326,
-            feature_count: 0,
-            extent: None,
-            temporal_extent: None,
-        }));
-        let layer = Layer {
-            meta: LayerMeta {
-                id: "lento".into(),
-                title: "Lento".into(),
-                description: String::new(),
-                keywords: vec![],
-                license: None,
-                attribution: None,
-                publisher: None,
-                frequency: Frequenza::Unknown,
-                synthetic: false,
-                classificazione: Classificazione::Anteprima,
-            },
-            source: source.clone(),
-            tiling: crate::tiles::Tiling::default(),
-        };
-        let started = std::time::Instant::now();
-        let err = blocking(&app, &layer.label(), move || {
-            source.query(&Query::default())
-        })
-        .await
-        .unwrap_err();
-        assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(err.detail.contains("longer than 1 s"), "{}", err.detail);
-        assert!(started.elapsed() < std::time::Duration::from_millis(2000));
-    }
-}
+mod tests;

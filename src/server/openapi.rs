@@ -10,7 +10,7 @@ use super::{
     ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, MEDIA_OPENAPI, html_response,
     json_response,
 };
-use crate::catalogue::lr65::{Struttura, Voce};
+use crate::lr65::{Struttura, Voce};
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;

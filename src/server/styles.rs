@@ -4,14 +4,15 @@
 use super::params::parse_query;
 use super::tiles::resolve;
 use super::{ApiError, App, MEDIA_JSON, check_id, json_response, link, path_param};
-use crate::catalogue::lr65::{Struttura, Voce};
+use crate::catalogue::TilesetId;
+use crate::lr65::{Struttura, Voce};
 use crate::styles;
+use crate::tiles::TileSource;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::json;
-use std::collections::HashMap;
 
 pub const MEDIA_STYLE: &str = "application/vnd.mapbox.style+json";
 pub use crate::styles::ALL;
@@ -94,12 +95,12 @@ pub async fn collection_style(
 ) -> Result<Response, ApiError> {
     let id = path_param(path)?;
     parse_query(raw.as_deref(), &[])?;
-    let path = HashMap::from([("collection_id".to_string(), id.clone())]);
-    let ts = resolve(&app, &path, &Default::default())?;
-    let source = ts.style_source(&app.base(&headers));
+    let ts = resolve(&app, &TilesetId::Collection(id.clone()))?;
+    let tiles = app.tile_source(&ts);
+    let source = styles::StyleSource::new(&ts, tiles.info(), &app.base(&headers));
     Ok(reply(&styles::style(
         &id,
-        ts.title(),
+        &ts.title,
         &source,
         &app.palette,
         None,

@@ -1,14 +1,15 @@
-//! OGC API - Tiles over the tile engine: the tile matrix sets, and tilesets of three kinds (a
-//! collection, a struttura of L.R. 65/2014, the whole dataset or a `collections=` selection of
-//! it), each with its tilesets list, its metadata, its TileJSON and its tiles.
+//! OGC API - Tiles: the tile matrix sets, and for each tileset the catalogue resolves (a
+//! collection, a struttura of L.R. 65/2014, the whole dataset or a `collections=` selection
+//! of it) its tilesets list, its metadata, its TileJSON and its tiles, read from the
+//! tileset's [`TileSource`] behind the tile cache.
 
 use super::params::{ParamSpec, Params, parse_query};
-use super::{ApiError, App, AppState, MEDIA_JSON, blocking, check_id, json_response, link};
-use crate::catalogue::Layer;
-use crate::catalogue::lr65::Voce;
-use crate::tiles::cache::{CachedTile, TileKey};
+use super::{ApiError, App, AppState, MEDIA_JSON, check_id, json_response, link, timed};
+use crate::catalogue::{Placeholders, Tileset, TilesetId};
+use crate::lr65::Voce;
+use crate::tiles::cache::{Cached, CachedTile};
 use crate::tiles::matrix::{Limits, TileCoord, TileMatrixSet};
-use crate::tiles::{self, LayerInput};
+use crate::tiles::{TileSource, TileSourceInfo};
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -24,69 +25,39 @@ pub const REL_TILESETS_VECTOR: &str = "http://www.opengis.net/def/rel/ogc/1.0/ti
 pub const REL_TILING_SCHEMES: &str = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes";
 const REL_TILING_SCHEME: &str = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme";
 
-/// Layers served together, one MVT layer each.
-pub(super) struct Tileset<'a> {
-    /// Names the tileset in the cache and in messages, e.g. `collections/comuni`.
-    key: String,
-    title: String,
-    /// Path of its tilesets list: `/collections/x/tiles`, `/strutture/y/tiles` or `/tiles`.
-    path: String,
-    /// Query string every link carries (the `collections=` selection), with its `?`.
-    query: String,
-    pub(super) layers: Vec<&'a Layer>,
+/// The tile sources of the fixed tilesets (every collection, struttura and the dataset), made
+/// once at start-up, each behind the shared cache; selections get theirs per request.
+pub(super) fn tile_sources(app: &AppState) -> HashMap<String, Arc<Cached>> {
+    let mut ids: Vec<TilesetId> = app
+        .catalogue
+        .layers()
+        .iter()
+        .map(|l| TilesetId::Collection(l.meta.id.clone()))
+        .collect();
+    ids.extend(
+        crate::lr65::Struttura::ALL
+            .iter()
+            .map(|s| TilesetId::Struttura(*s)),
+    );
+    ids.push(TilesetId::Dataset);
+    ids.iter()
+        .filter_map(|id| app.catalogue.tileset(id, &app.config.title).ok())
+        .map(|ts| (ts.key(), cached(app, &ts)))
+        .collect()
 }
 
-impl Tileset<'_> {
-    pub(super) fn title(&self) -> &str {
-        &self.title
-    }
+fn cached(app: &AppState, ts: &Tileset<'_>) -> Arc<Cached> {
+    let engine: Arc<dyn TileSource> = Arc::new(ts.engine());
+    Arc::new(Cached::new(engine, app.tile_cache.clone(), &ts.key()))
+}
 
-    /// The tiles as a style source: the XYZ template of its WebMercatorQuad tiles.
-    pub(super) fn style_source(&self, base: &str) -> crate::styles::TileSource<'_> {
-        crate::styles::TileSource::new(
-            format!(
-                "{base}{}/WebMercatorQuad/{{z}}/{{y}}/{{x}}{}",
-                self.path, self.query
-            ),
-            &self.layers,
-        )
-    }
-
-    fn zoom_range(&self) -> Option<(u8, u8)> {
-        tiles::zoom_range(&self.layers)
-    }
-
-    /// The CRS84 extent of all its layers.
-    fn extent(&self) -> Option<Rect<f64>> {
-        tiles::extent(&self.layers)
-    }
-
-    /// The tiles that hold data, level by level.
-    fn limits(&self, tms: &TileMatrixSet) -> Result<Vec<Limits>, ApiError> {
-        let Some((min, max)) = self.zoom_range() else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for z in min..=max.min(tms.max_level) {
-            out.extend(self.limits_at(tms, z)?);
+impl AppState {
+    /// The tile source of a resolved tileset.
+    pub(super) fn tile_source(&self, ts: &Tileset<'_>) -> Arc<Cached> {
+        match self.tile_sources.get(&ts.key()) {
+            Some(c) => c.clone(),
+            None => cached(self, ts),
         }
-        Ok(out)
-    }
-
-    /// The tiles of level `z` that hold data; none outside the tileset's zoom range.
-    fn limits_at(&self, tms: &TileMatrixSet, z: u8) -> Result<Option<Limits>, ApiError> {
-        let (Some((min, max)), Some(extent)) = (self.zoom_range(), self.extent()) else {
-            return Ok(None);
-        };
-        if !(min..=max).contains(&z) {
-            return Ok(None);
-        }
-        tms.limits(z, extent).map(Some).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("tile limits: {e}"),
-            )
-        })
     }
 }
 
@@ -130,69 +101,35 @@ fn path_map(p: PathMap) -> Result<HashMap<String, String>, ApiError> {
     Ok(m)
 }
 
-pub(super) fn resolve<'a>(
-    app: &'a AppState,
-    path: &HashMap<String, String>,
-    params: &Params,
-) -> Result<Tileset<'a>, ApiError> {
+/// The tileset a request names: by its path, and `collections=` on the dataset's.
+fn tileset_id(path: &HashMap<String, String>, params: &Params) -> Result<TilesetId, ApiError> {
     if let Some(id) = path.get("collection_id") {
-        let layer = app.layer(Ok(id.clone()))?;
-        return Ok(Tileset {
-            key: format!("collections/{id}"),
-            title: layer.meta.title.clone(),
-            path: format!("/collections/{id}/tiles"),
-            query: String::new(),
-            layers: vec![layer],
-        });
+        return Ok(TilesetId::Collection(id.clone()));
     }
     if let Some(id) = path.get("struttura") {
-        let s = super::struttura(id)?;
-        return Ok(Tileset {
-            key: format!("strutture/{id}"),
-            title: s.etichetta().to_string(),
-            path: format!("/strutture/{id}/tiles"),
-            query: String::new(),
-            layers: app.catalogue.of_struttura(s),
-        });
+        return Ok(TilesetId::Struttura(super::struttura(id)?));
     }
-    let all = app.catalogue.layers();
-    let Some(raw) = params.get("collections") else {
-        return Ok(Tileset {
-            key: "dataset".into(),
-            title: app.config.title.clone(),
-            path: "/tiles".into(),
-            query: String::new(),
-            layers: all.iter().collect(),
-        });
-    };
-    let mut layers: Vec<&Layer> = Vec::new();
-    for id in raw.split(',').map(str::trim) {
-        let layer = app.catalogue.get(id).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "collections=`{raw}`: there is no collection `{}`; the collections are: {}",
-                id.escape_debug(),
-                all.iter()
-                    .map(|l| l.meta.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
-        if layers.iter().any(|l| l.meta.id == layer.meta.id) {
-            return Err(ApiError::bad_request(format!(
-                "collections=`{raw}`: `{id}` is listed twice"
-            )));
-        }
-        layers.push(layer);
-    }
-    let ids: Vec<&str> = layers.iter().map(|l| l.meta.id.as_str()).collect();
-    let list = ids.join(",");
-    Ok(Tileset {
-        key: format!("dataset?collections={list}"),
-        title: format!("{}: {}", app.config.title, ids.join(", ")),
-        path: "/tiles".into(),
-        query: params.with(&[("f", None), ("collections", Some(list))]),
-        layers,
+    Ok(match params.get("collections") {
+        None => TilesetId::Dataset,
+        Some(raw) => TilesetId::Selection(raw.split(',').map(|c| c.trim().to_string()).collect()),
     })
+}
+
+/// The tileset `id` with its layers, as the catalogue resolves it.
+pub(super) fn resolve<'a>(app: &'a AppState, id: &TilesetId) -> Result<Tileset<'a>, ApiError> {
+    if let TilesetId::Collection(c) = id {
+        // Not found says so as every collection resource does.
+        app.layer(Ok(c.clone()))?;
+    }
+    app.catalogue
+        .tileset(id, &app.config.title)
+        .map_err(|e| match id {
+            // A query parameter names them: the request is at fault, whatever is missing.
+            TilesetId::Selection(ids) => {
+                ApiError::bad_request(format!("collections=`{}`: {e}", ids.join(",")))
+            }
+            _ => ApiError::failure("the tileset", &e),
+        })
 }
 
 fn matrix_set<'a>(app: &'a AppState, id: &str) -> Result<&'a TileMatrixSet, ApiError> {
@@ -226,9 +163,9 @@ fn limits_json(limits: &[Limits]) -> Json {
 
 /// The links every description of a tileset carries: the tiling scheme and the tile template.
 fn tileset_links(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Vec<Json> {
-    let url = format!("{base}{}/{}", ts.path, tms.id);
+    let url = ts.url(base, tms.id);
     let mut item = link(
-        format!("{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}{}", ts.query),
+        ts.tile_template(base, tms.id, Placeholders::Ogc),
         "item",
         MEDIA_MVT,
         "Le tessere vettoriali (Mapbox Vector Tile)",
@@ -243,7 +180,7 @@ fn tileset_links(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Vec<Json>
         ),
         item,
         link(
-            format!("{url}/tilejson.json{}", ts.query),
+            format!("{url}/tilejson.json{}", ts.query()),
             "describedby",
             MEDIA_JSON,
             "TileJSON 3.0.0",
@@ -251,9 +188,17 @@ fn tileset_links(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Vec<Json>
     ]
 }
 
-fn summary_json(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Result<Json, ApiError> {
+fn summary_json(
+    base: &str,
+    ts: &Tileset<'_>,
+    info: &TileSourceInfo,
+    tms: &TileMatrixSet,
+) -> Result<Json, ApiError> {
+    let limits = info
+        .limits(tms)
+        .map_err(|e| ApiError::internal("tile limits", &e))?;
     let mut links = vec![link(
-        format!("{base}{}/{}{}", ts.path, tms.id, ts.query),
+        format!("{}{}", ts.url(base, tms.id), ts.query()),
         "self",
         MEDIA_JSON,
         "I metadati di questo insieme di tessere",
@@ -265,7 +210,7 @@ fn summary_json(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Result<Jso
         "crs": tms.crs_uri(),
         "tileMatrixSetId": tms.id,
         "tileMatrixSetURI": tms.uri,
-        "tileMatrixSetLimits": limits_json(&ts.limits(tms)?),
+        "tileMatrixSetLimits": limits_json(&limits),
         "links": links,
     }))
 }
@@ -279,55 +224,56 @@ fn geometry_dimension(t: &str) -> Option<u8> {
     }
 }
 
-/// The names and JSON types of the properties a layer's tiles carry at zoom `z`.
-fn tile_fields(layer: &Layer, z: u8) -> Vec<(&str, &'static str)> {
-    let fields = &layer.source.info().fields;
-    match &layer.tiling.at(z).properties {
-        Some(cols) => cols
-            .iter()
-            .map(|&c| (fields[c].name.as_str(), fields[c].kind.json_type()))
-            .collect(),
-        None => fields
-            .iter()
-            .map(|f| (f.name.as_str(), f.kind.json_type()))
-            .collect(),
-    }
+/// A layer's properties as JSON Schema types.
+fn fields_json(l: &crate::tiles::TileLayerInfo) -> impl Iterator<Item = (String, &'static str)> {
+    l.fields.iter().map(|(n, t)| (n.clone(), t.json_type()))
 }
 
-fn tileset_json(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Result<Json, ApiError> {
-    let mut body = summary_json(base, ts, tms)?;
-    let layers: Vec<Json> = ts
+fn tileset_json(
+    app: &AppState,
+    base: &str,
+    ts: &Tileset<'_>,
+    info: &TileSourceInfo,
+    tms: &TileMatrixSet,
+) -> Result<Json, ApiError> {
+    let mut body = summary_json(base, ts, info, tms)?;
+    let layers: Vec<Json> = info
         .layers
         .iter()
         .map(|l| {
-            let info = l.source.info();
-            let props: serde_json::Map<String, Json> = tile_fields(l, l.tiling.max_zoom)
-                .into_iter()
-                .map(|(n, t)| (n.to_string(), json!({"type": t})))
+            let props: serde_json::Map<String, Json> = fields_json(l)
+                .map(|(n, t)| (n, json!({"type": t})))
                 .collect();
             let mut v = json!({
-                "id": l.meta.id,
-                "title": l.meta.title,
+                "id": l.id,
+                "title": l.title,
                 "dataType": "vector",
-                "minTileMatrix": l.tiling.min_zoom.to_string(),
-                "maxTileMatrix": l.tiling.max_zoom.min(tms.max_level).to_string(),
+                "minTileMatrix": l.min_zoom.to_string(),
+                "maxTileMatrix": l.max_zoom.min(tms.max_level).to_string(),
                 "propertiesSchema": {"type": "object", "properties": props},
-                "links": [link(format!("{base}/collections/{}", l.meta.id), "collection", MEDIA_JSON, &l.meta.title)],
             });
-            if let Some(d) = geometry_dimension(&info.geometry_type) {
+            if app.catalogue.get(&l.id).is_some() {
+                v["links"] = json!([link(
+                    format!("{base}/collections/{}", l.id),
+                    "collection",
+                    MEDIA_JSON,
+                    &l.title
+                )]);
+            }
+            if let Some(d) = geometry_dimension(&l.geometry_type) {
                 v["geometryDimension"] = d.into();
             }
-            if let Some(e) = info.extent {
+            if let Some(e) = l.extent {
                 v["boundingBox"] = bbox_json(tms, e)?;
             }
             Ok(v)
         })
         .collect::<Result<_, ApiError>>()?;
     body["layers"] = layers.into();
-    if let Some(e) = ts.extent() {
+    if let Some(e) = info.extent() {
         body["boundingBox"] = bbox_json(tms, e)?;
     }
-    if let Some((min, max)) = ts.zoom_range() {
+    if let Some((min, max)) = info.zoom_range() {
         body["minTileMatrix"] = min.to_string().into();
         body["maxTileMatrix"] = max.min(tms.max_level).to_string().into();
     }
@@ -337,12 +283,9 @@ fn tileset_json(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Result<Jso
 /// A CRS84 extent as a TMS 2.0 bounding box in the tile matrix set's CRS (where clients such as
 /// GDAL look for it).
 fn bbox_json(tms: &TileMatrixSet, e: Rect<f64>) -> Result<Json, ApiError> {
-    let r = tms.from_crs84(e).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("bounding box: {e}"),
-        )
-    })?;
+    let r = tms
+        .from_crs84(e)
+        .map_err(|e| ApiError::internal("the bounding box", &e))?;
     Ok(json!({
         "lowerLeft": [r.min().x, r.min().y],
         "upperRight": [r.max().x, r.max().y],
@@ -373,6 +316,19 @@ fn is_dataset(path: &HashMap<String, String>) -> bool {
     !path.contains_key("collection_id") && !path.contains_key("struttura")
 }
 
+/// What a request on a tileset names: its path parameters and the tileset.
+fn tileset_of<'a>(
+    app: &'a AppState,
+    path: PathMap,
+    raw: Option<&str>,
+    formats: &[&str],
+) -> Result<(HashMap<String, String>, Tileset<'a>), ApiError> {
+    let path = path_map(path)?;
+    let p = params(raw, is_dataset(&path), formats)?;
+    let ts = resolve(app, &tileset_id(&path, &p)?)?;
+    Ok((path, ts))
+}
+
 /// What a request on a tileset's matrix set names: its path parameters, the tileset, the set.
 fn tileset_request<'a>(
     app: &'a AppState,
@@ -380,9 +336,7 @@ fn tileset_request<'a>(
     raw: Option<&str>,
     formats: &[&str],
 ) -> Result<(HashMap<String, String>, Tileset<'a>, &'a TileMatrixSet), ApiError> {
-    let path = path_map(path)?;
-    let p = params(raw, is_dataset(&path), formats)?;
-    let ts = resolve(app, &path, &p)?;
+    let (path, ts) = tileset_of(app, path, raw, formats)?;
     let tms = matrix_set(app, &path["tms"])?;
     Ok((path, ts, tms))
 }
@@ -434,18 +388,18 @@ pub async fn tilesets(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let path = path_map(path)?;
-    let p = params(raw.as_deref(), is_dataset(&path), &["json"])?;
-    let ts = resolve(&app, &path, &p)?;
+    let (_, ts) = tileset_of(&app, path, raw.as_deref(), &["json"])?;
     let base = app.base(&headers);
+    let source = app.tile_source(&ts);
     let list: Vec<Json> = app
         .matrix_sets
         .iter()
-        .map(|tms| summary_json(&base, &ts, tms))
+        .filter(|tms| source.info().serves(tms))
+        .map(|tms| summary_json(&base, &ts, source.info(), tms))
         .collect::<Result<_, _>>()?;
     let body = json!({
         "tilesets": list,
-        "links": [link(format!("{base}{}{}", ts.path, ts.query), "self", MEDIA_JSON, "Gli insiemi di tessere")],
+        "links": [link(format!("{base}{}{}", ts.path(), ts.query()), "self", MEDIA_JSON, "Gli insiemi di tessere")],
     });
     Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON))
 }
@@ -457,7 +411,8 @@ pub async fn tileset(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (_, ts, tms) = tileset_request(&app, path, raw.as_deref(), &["json"])?;
-    let body = tileset_json(&app.base(&headers), &ts, tms)?;
+    let source = app.tile_source(&ts);
+    let body = tileset_json(&app, &app.base(&headers), &ts, source.info(), tms)?;
     Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON))
 }
 
@@ -473,7 +428,8 @@ pub async fn tilejson(
             "TileJSON describes Web Mercator tiles: use the WebMercatorQuad tileset",
         ));
     }
-    let source = ts.style_source(&app.base(&headers));
+    let tiles = app.tile_source(&ts);
+    let source = crate::styles::StyleSource::new(&ts, tiles.info(), &app.base(&headers));
     let (min, max) = (source.min_zoom, source.max_zoom);
     let mut body = json!({
         "tilejson": "3.0.0",
@@ -483,16 +439,15 @@ pub async fn tilejson(
         "tiles": [source.tiles],
         "minzoom": min,
         "maxzoom": max,
-        "vector_layers": ts.layers.iter().map(|l| {
-            let fields: serde_json::Map<String, Json> = tile_fields(l, l.tiling.max_zoom)
-                .into_iter()
-                .map(|(n, t)| (n.to_string(), Json::from(t)))
+        "vector_layers": tiles.info().layers.iter().map(|l| {
+            let fields: serde_json::Map<String, Json> = fields_json(l)
+                .map(|(n, t)| (n, Json::from(t)))
                 .collect();
             json!({
-                "id": l.meta.id,
-                "description": l.meta.title,
-                "minzoom": l.tiling.min_zoom.max(min),
-                "maxzoom": l.tiling.max_zoom.min(max),
+                "id": l.id,
+                "description": l.title,
+                "minzoom": l.min_zoom.max(min),
+                "maxzoom": l.max_zoom.min(max),
                 "fields": fields,
             })
         }).collect::<Vec<_>>(),
@@ -556,75 +511,47 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let (path, ts, tms) = tileset_request(&app, path, raw.as_deref(), &["mvt"])?;
     let coord = tile_coord(tms, &path["z"], &path["y"], &path["x"])?;
-    let limits = ts.limits_at(tms, coord.z)?;
-    if !limits.iter().any(|l| l.contains(coord)) {
-        return Err(ApiError::not_found(
-            match limits.iter().find(|l| l.z == coord.z) {
-                Some(l) => format!(
-                    "tile {}/{}/{} is outside the data: at tile matrix {} the rows go from {} to {} and the columns from {} to {} (tileMatrixSetLimits)",
-                    coord.z, coord.y, coord.x, l.z, l.min_row, l.max_row, l.min_col, l.max_col
+    let source = app.tile_source(&ts);
+    let info = source.info();
+    let limits = info
+        .limits_at(tms, coord.z)
+        .map_err(|e| ApiError::internal("tile limits", &e))?;
+    if !info.serves(tms) || !limits.iter().any(|l| l.contains(coord)) {
+        return Err(ApiError::not_found(match &limits {
+            Some(l) => format!(
+                "tile {}/{}/{} is outside the data: at tile matrix {} the rows go from {} to {} and the columns from {} to {} (tileMatrixSetLimits)",
+                coord.z, coord.y, coord.x, l.z, l.min_row, l.max_row, l.min_col, l.max_col
+            ),
+            None => match info.zoom_range() {
+                Some((min, max)) => format!(
+                    "this tileset has tile matrices {min} to {}; {} is outside them",
+                    max.min(tms.max_level),
+                    coord.z
                 ),
-                None => match ts.zoom_range() {
-                    Some((min, max)) => format!(
-                        "this tileset has tile matrices {min} to {}; {} is outside them",
-                        max.min(tms.max_level),
-                        coord.z
-                    ),
-                    None => "this tileset has no data".to_string(),
-                },
+                None => "this tileset has no data".to_string(),
             },
-        ));
+        }));
     }
-    let key = TileKey {
-        tileset: Arc::from(ts.key.as_str()),
-        matrix_set: tms.id,
-        z: coord.z,
-        x: coord.x,
-        y: coord.y,
-    };
     let gzip = accepts_gzip(&headers);
     // A hit is answered here, without a trip to the blocking pool (unless it still has to be
     // compressed for this client).
-    if let Some(hit) = app.tile_cache.get(&key)
+    if let Some(hit) = source.hit(tms, coord).await
         && (!gzip || hit.is_empty() || hit.has_gzip())
     {
         return Ok(tile_response(&hit, gzip, app.config.tile_max_age));
     }
-    let layer_ids: Vec<String> = ts.layers.iter().map(|l| l.meta.id.clone()).collect();
-    let label = format!("tileset `{}`", ts.key);
-    let app2 = app.clone();
-    let tms_id = tms.id;
-    let cached = blocking(&app, &label, move || {
-        let app = &app2;
-        let tms = app
-            .matrix_sets
-            .iter()
-            .find(|t| t.id == tms_id)
-            .expect("resolved above");
-        app.tile_cache
-            .get_or_render(key, || {
-                let layers: Vec<&Layer> = layer_ids
-                    .iter()
-                    .filter_map(|id| app.catalogue.get(id))
-                    .collect();
-                let inputs: Vec<LayerInput<'_>> = layers
-                    .iter()
-                    .map(|l| LayerInput {
-                        name: &l.meta.id,
-                        source: l.source.as_ref(),
-                        tiling: &l.tiling,
-                    })
-                    .collect();
-                tiles::render(tms, coord, &inputs).map(|r| r.bytes)
-            })
-            .inspect(|t| {
-                if gzip && !t.is_empty() {
-                    t.gzip();
-                }
-            })
-    })
-    .await?;
-    Ok(tile_response(&cached, gzip, app.config.tile_max_age))
+    let label = format!("tileset `{}`", ts.key());
+    let tile = timed(&app, &label, source.cached_tile(tms, coord)).await?;
+    if gzip && !tile.is_empty() && !tile.has_gzip() {
+        // Compressing a large tile takes milliseconds: not on the async threads.
+        let t = tile.clone();
+        tokio::task::spawn_blocking(move || {
+            t.gzip();
+        })
+        .await
+        .map_err(|e| ApiError::internal(&label, &e))?;
+    }
+    Ok(tile_response(&tile, gzip, app.config.tile_max_age))
 }
 
 /// Whether `Accept-Encoding` takes gzip (and does not refuse it with q=0).

@@ -1,15 +1,23 @@
-//! Where features come from. Every backend (FlatGeobuf today; PostGIS, PMTiles and MBTiles
-//! later) implements [`Source`]; nothing above this module knows which one it talks to.
+//! Where features come from. Every backend of features (FlatGeobuf today, PostGIS tables
+//! next) implements [`FeatureSource`]; nothing above this module knows which one it talks to.
+//! Backends that give finished tiles instead (archives, `ST_AsMVT`) are tile sources, in
+//! [`crate::tiles`].
 //!
-//! The trait is synchronous on purpose: the HTTP layer calls it on tokio's blocking pool and the
-//! tile seeder will call it from rayon workers, so both share one code path.
+//! The trait is async, as a database client is. A backend that reads files does its work on
+//! tokio's blocking pool through [`blocking::run`], which stops the work when the caller's
+//! future is dropped (a request that timed out, a client that left). Its synchronous reader
+//! stays public, for tools that run without a runtime.
 
+pub mod blocking;
 pub mod flatgeobuf;
 
 use crate::crs::CrsError;
+use crate::error::{ErrorKind, Kind};
 use crate::temporal::Interval;
 use geo_types::{Geometry, Rect};
 use std::path::PathBuf;
+
+pub use blocking::Cancel;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -29,6 +37,34 @@ pub enum SourceError {
     Config { path: PathBuf, detail: String },
     #[error(transparent)]
     Crs(#[from] CrsError),
+    /// The caller went away (timed out, disconnected); the work was stopped.
+    #[error("the read was stopped: nobody waits for it any more")]
+    Cancelled,
+    /// The backend refuses the request as asked; the message is meant for the client.
+    #[error("{0}")]
+    Invalid(String),
+    /// The backend cannot answer now (a database down, a pool exhausted).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug in a backend.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Kind for SourceError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SourceError::Io { .. }
+            | SourceError::Corrupt { .. }
+            | SourceError::Changed { .. }
+            | SourceError::Cancelled
+            | SourceError::Unavailable(_) => ErrorKind::Unavailable,
+            SourceError::Invalid(_) => ErrorKind::BadRequest,
+            SourceError::Config { .. } | SourceError::Crs(_) | SourceError::Internal(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
 }
 
 /// The type of a property, as the OpenAPI document and queryables describe it.
@@ -181,58 +217,71 @@ pub fn too_small(w: f64, h: f64, pixel: [f64; 2], polygonal: bool) -> bool {
     }
 }
 
-pub trait Source: Send + Sync + std::fmt::Debug {
+#[async_trait::async_trait]
+pub trait FeatureSource: Send + Sync + std::fmt::Debug {
     fn info(&self) -> &SourceInfo;
     /// A page of the features that match `query`, and how many match in all.
-    fn query(&self, query: &Query) -> Result<Page, SourceError>;
+    async fn query(&self, query: &Query) -> Result<Page, SourceError>;
     /// One feature by the id it is published under.
-    fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError>;
+    async fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError>;
 
     /// The features of one tile, in the source's order, geometry in CRS84. The default goes
-    /// through [`Source::query`]; a source with an index should skip what it can undecoded.
-    fn tile_features(&self, q: &TileQuery) -> Result<Vec<Feature>, SourceError> {
-        let page = self.query(&Query {
-            bbox: vec![q.bbox],
-            limit: usize::MAX,
-            ..Query::default()
-        })?;
-        let bbox = |f: &Feature| {
-            use geo::BoundingRect;
-            f.geometry
-                .as_ref()
-                .and_then(|g| g.bounding_rect())
-                .map_or((0.0, 0.0), |r| (r.width(), r.height()))
-        };
-        let size = |f: &Feature| {
-            let (w, h) = bbox(f);
-            w * h
-        };
-        let mut features: Vec<Feature> = page
-            .features
-            .into_iter()
-            .filter(|f| {
-                let (w, h) = bbox(f);
-                let polygonal = matches!(
-                    f.geometry,
-                    Some(geo_types::Geometry::Polygon(_) | geo_types::Geometry::MultiPolygon(_))
-                );
-                !too_small(w, h, q.pixel, polygonal)
+    /// through [`FeatureSource::query`]; a source with an index should skip what it can
+    /// undecoded.
+    async fn tile_features(&self, q: &TileQuery) -> Result<Vec<Feature>, SourceError> {
+        let page = self
+            .query(&Query {
+                bbox: vec![q.bbox],
+                limit: usize::MAX,
+                ..Query::default()
             })
-            .collect();
-        if features.len() > q.max_features {
-            let mut order: Vec<usize> = (0..features.len()).collect();
-            order.sort_by(|&a, &b| {
-                size(&features[b])
-                    .total_cmp(&size(&features[a]))
-                    .then(a.cmp(&b))
-            });
-            let mut keep = vec![false; features.len()];
-            for &i in &order[..q.max_features] {
-                keep[i] = true;
-            }
-            let mut k = keep.into_iter();
-            features.retain(|_| k.next().unwrap_or(false));
-        }
-        Ok(features)
+            .await?;
+        // Sizing and ranking every feature is CPU work: not on the async threads.
+        let q = q.clone();
+        tokio::task::spawn_blocking(move || for_tile(page.features, &q))
+            .await
+            .map_err(|e| SourceError::Internal(format!("picking a tile's features: {e}")))
     }
+}
+
+/// What a tile keeps of `features`: those drawing at least a pixel, at most
+/// `q.max_features` of them (the largest boxes), in their order.
+pub fn for_tile(features: Vec<Feature>, q: &TileQuery) -> Vec<Feature> {
+    let bbox = |f: &Feature| {
+        use geo::BoundingRect;
+        f.geometry
+            .as_ref()
+            .and_then(|g| g.bounding_rect())
+            .map_or((0.0, 0.0), |r| (r.width(), r.height()))
+    };
+    let size = |f: &Feature| {
+        let (w, h) = bbox(f);
+        w * h
+    };
+    let mut features: Vec<Feature> = features
+        .into_iter()
+        .filter(|f| {
+            let (w, h) = bbox(f);
+            let polygonal = matches!(
+                f.geometry,
+                Some(geo_types::Geometry::Polygon(_) | geo_types::Geometry::MultiPolygon(_))
+            );
+            !too_small(w, h, q.pixel, polygonal)
+        })
+        .collect();
+    if features.len() > q.max_features {
+        let mut order: Vec<usize> = (0..features.len()).collect();
+        order.sort_by(|&a, &b| {
+            size(&features[b])
+                .total_cmp(&size(&features[a]))
+                .then(a.cmp(&b))
+        });
+        let mut keep = vec![false; features.len()];
+        for &i in &order[..q.max_features] {
+            keep[i] = true;
+        }
+        let mut k = keep.into_iter();
+        features.retain(|_| k.next().unwrap_or(false));
+    }
+    features
 }

@@ -1,9 +1,13 @@
 //! A bounded in-memory cache of finished tiles, each kept as MVT and, from the first client that
 //! accepts it, gzip-compressed too, so that a hit is never compressed again. Concurrent misses of
-//! one tile render it once.
+//! one tile make it once. [`Cached`] puts it in front of any [`TileSource`].
 
+use super::TileError;
+use super::matrix::{TileCoord, TileMatrixSet};
+use super::source::{Compression, TileSource, TileSourceInfo};
 use bytes::Bytes;
-use std::io::Write;
+use std::future::Future;
+use std::io::{Read, Write};
 use std::sync::{Arc, OnceLock};
 
 /// A tile as served: its bytes, their gzip form once asked for, and a validator.
@@ -59,7 +63,7 @@ pub struct TileKey {
 }
 
 pub struct TileCache {
-    inner: Option<moka::sync::Cache<TileKey, Arc<CachedTile>>>,
+    inner: Option<moka::future::Cache<TileKey, Arc<CachedTile>>>,
     capacity: u64,
 }
 
@@ -74,7 +78,7 @@ impl TileCache {
     pub fn new(megabytes: u64) -> TileCache {
         let capacity = megabytes.saturating_mul(1024 * 1024);
         let inner = (capacity > 0).then(|| {
-            moka::sync::Cache::builder()
+            moka::future::Cache::builder()
                 .max_capacity(capacity)
                 // The gzip form may come later: count it in from the start (MVT gzips to 2/3).
                 .weigher(|k: &TileKey, v: &Arc<CachedTile>| {
@@ -85,31 +89,120 @@ impl TileCache {
         TileCache { inner, capacity }
     }
 
-    /// The cached tile, or the one `render` makes (then cached). Concurrent callers for the
-    /// same key wait for a single render.
-    pub fn get_or_render<E: Send + Sync + 'static>(
+    /// The cached tile, or the one `make` makes (then cached). Concurrent callers for the
+    /// same key wait for a single `make`; if its caller leaves, a waiting one takes over.
+    pub async fn get_or_make<E: Send + Sync + 'static>(
         &self,
         key: TileKey,
-        render: impl FnOnce() -> Result<Vec<u8>, E>,
+        make: impl Future<Output = Result<Vec<u8>, E>>,
     ) -> Result<Arc<CachedTile>, Arc<E>> {
-        let make = || render().map(|raw| Arc::new(CachedTile::new(raw)));
+        let make = async { make.await.map(|raw| Arc::new(CachedTile::new(raw))) };
         match &self.inner {
-            None => make().map_err(Arc::new),
-            Some(c) => c.try_get_with(key, make),
+            None => make.await.map_err(Arc::new),
+            Some(c) => c.try_get_with(key, make).await,
         }
     }
 
-    /// The cached tile, if it is there (never renders).
-    pub fn get(&self, key: &TileKey) -> Option<Arc<CachedTile>> {
-        self.inner.as_ref().and_then(|c| c.get(key))
+    /// The cached tile, if it is there (never makes one).
+    pub async fn get(&self, key: &TileKey) -> Option<Arc<CachedTile>> {
+        match &self.inner {
+            Some(c) => c.get(key).await,
+            None => None,
+        }
     }
 
     /// Tiles currently held (an estimate while entries are being evicted).
-    pub fn entries(&self) -> u64 {
-        self.inner.as_ref().map_or(0, |c| {
-            c.run_pending_tasks();
-            c.entry_count()
-        })
+    pub async fn entries(&self) -> u64 {
+        match &self.inner {
+            Some(c) => {
+                c.run_pending_tasks().await;
+                c.entry_count()
+            }
+            None => 0,
+        }
+    }
+}
+
+/// A tile source behind the cache: its tiles are made once, then served from memory, under
+/// the name `tileset` (two sources must not share one). It serves them uncompressed, whatever
+/// the inner source's compression; the cache keeps the gzip form beside.
+#[derive(Debug)]
+pub struct Cached {
+    inner: Arc<dyn TileSource>,
+    info: TileSourceInfo,
+    cache: Arc<TileCache>,
+    tileset: Arc<str>,
+}
+
+impl Cached {
+    pub fn new(inner: Arc<dyn TileSource>, cache: Arc<TileCache>, tileset: &str) -> Cached {
+        let info = TileSourceInfo {
+            compression: Compression::None,
+            ..inner.info().clone()
+        };
+        Cached {
+            inner,
+            info,
+            cache,
+            tileset: Arc::from(tileset),
+        }
+    }
+
+    fn key(&self, tms: &TileMatrixSet, c: TileCoord) -> TileKey {
+        TileKey {
+            tileset: self.tileset.clone(),
+            matrix_set: tms.id,
+            z: c.z,
+            x: c.x,
+            y: c.y,
+        }
+    }
+
+    /// The tile as the cache holds it (uncompressed MVT, gzip on demand, a validator).
+    pub async fn cached_tile(
+        &self,
+        tms: &TileMatrixSet,
+        coord: TileCoord,
+    ) -> Result<Arc<CachedTile>, Arc<TileError>> {
+        let make = async {
+            let tile = self.inner.tile(tms, coord).await?;
+            match (tile, self.inner.info().compression) {
+                (None, _) => Ok(Vec::new()),
+                (Some(b), Compression::None) => Ok(Vec::from(b)),
+                (Some(b), Compression::Gzip) => {
+                    let mut raw = Vec::with_capacity(b.len() * 3);
+                    flate2::read::GzDecoder::new(&b[..])
+                        .read_to_end(&mut raw)
+                        .map_err(|e| TileError::Internal(format!("a gzipped tile: {e}")))?;
+                    Ok(raw)
+                }
+            }
+        };
+        self.cache.get_or_make(self.key(tms, coord), make).await
+    }
+
+    /// The tile if the cache holds it, without making it.
+    pub async fn hit(&self, tms: &TileMatrixSet, coord: TileCoord) -> Option<Arc<CachedTile>> {
+        self.cache.get(&self.key(tms, coord)).await
+    }
+}
+
+#[async_trait::async_trait]
+impl TileSource for Cached {
+    fn info(&self) -> &TileSourceInfo {
+        &self.info
+    }
+
+    async fn tile(
+        &self,
+        tms: &TileMatrixSet,
+        coord: TileCoord,
+    ) -> Result<Option<Bytes>, TileError> {
+        let t = self
+            .cached_tile(tms, coord)
+            .await
+            .map_err(TileError::Shared)?;
+        Ok((!t.is_empty()).then(|| t.raw.clone()))
     }
 }
 
@@ -128,46 +221,49 @@ mod tests {
         }
     }
 
-    #[test]
-    fn concurrent_misses_render_once() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_misses_make_once() {
         let cache = Arc::new(TileCache::new(16));
-        let renders = Arc::new(AtomicUsize::new(0));
-        let threads: Vec<_> = (0..8)
+        let makes = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
             .map(|_| {
-                let (cache, renders) = (cache.clone(), renders.clone());
-                std::thread::spawn(move || {
+                let (cache, makes) = (cache.clone(), makes.clone());
+                tokio::spawn(async move {
                     cache
-                        .get_or_render(key(3), || {
-                            renders.fetch_add(1, Ordering::SeqCst);
-                            std::thread::sleep(std::time::Duration::from_millis(100));
+                        .get_or_make(key(3), async {
+                            makes.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                             Ok::<_, ()>(vec![1, 2, 3])
                         })
+                        .await
                         .unwrap()
                 })
             })
             .collect();
-        for t in threads {
-            assert_eq!(&t.join().unwrap().raw[..], &[1, 2, 3]);
+        for t in tasks {
+            assert_eq!(&t.await.unwrap().raw[..], &[1, 2, 3]);
         }
-        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        assert_eq!(makes.load(Ordering::SeqCst), 1);
     }
 
-    #[test]
-    fn disabled_cache_renders_every_time_and_errors_pass_through() {
+    #[tokio::test]
+    async fn disabled_cache_makes_every_time_and_errors_pass_through() {
         let cache = TileCache::new(0);
-        let mut n = 0;
+        let n = AtomicUsize::new(0);
         for _ in 0..3 {
             cache
-                .get_or_render(key(1), || {
-                    n += 1;
+                .get_or_make(key(1), async {
+                    n.fetch_add(1, Ordering::SeqCst);
                     Ok::<_, ()>(vec![])
                 })
+                .await
                 .unwrap();
         }
-        assert_eq!(n, 3);
+        assert_eq!(n.load(Ordering::SeqCst), 3);
         assert!(
             cache
-                .get_or_render(key(1), || Err::<Vec<u8>, _>("boom"))
+                .get_or_make(key(1), async { Err::<Vec<u8>, _>("boom") })
+                .await
                 .is_err()
         );
         let gz = CachedTile::new(vec![7; 1000]);

@@ -19,14 +19,14 @@ pub const MERCATOR_MAX_LAT: f64 = 85.051_128_779_806_59;
 const STANDARD_PIXEL: f64 = 0.28e-3;
 
 /// How CRS84 coordinates are carried into the set's CRS.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Projection {
     /// EPSG:3857 in closed form: the axes are separable, so a CRS84 box maps onto a box.
     WebMercator,
     Other(Box<(Transformer, Transformer)>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TileMatrixSet {
     pub id: &'static str,
     pub title: &'static str,

@@ -173,7 +173,96 @@ pub enum Classificazione {
     Anteprima,
 }
 
+/// Why a classification as written is not valid under the law: the part at fault (a key of
+/// `[layers.classificazione]`) and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct NonValida {
+    /// `struttura`, `stato`, `tipo_diritto`, `atto` or `atto.data`.
+    pub parte: &'static str,
+    pub message: String,
+}
+
+fn non_valida(parte: &'static str, message: impl Into<String>) -> NonValida {
+    NonValida {
+        parte,
+        message: message.into(),
+    }
+}
+
 impl Classificazione {
+    /// The classification of a layer from its parts, by the rules of the law: at least one
+    /// struttura (repeats dropped); a *di fatto* layer has no legal kind or act; a *di diritto*
+    /// one names both, the act with an ISO date. The only place these rules are written.
+    pub fn new(
+        strutture: &[Struttura],
+        stato: StatoKind,
+        tipo_diritto: Option<TipoDiritto>,
+        atto: Option<Atto>,
+    ) -> Result<Classificazione, NonValida> {
+        if strutture.is_empty() {
+            return Err(non_valida(
+                "struttura",
+                format!("list at least one of: {}", Struttura::valid_values()),
+            ));
+        }
+        let mut unique = Vec::with_capacity(strutture.len());
+        for s in strutture {
+            if !unique.contains(s) {
+                unique.push(*s);
+            }
+        }
+        let stato = match stato {
+            StatoKind::DiFatto => {
+                if tipo_diritto.is_some() || atto.is_some() {
+                    return Err(non_valida(
+                        "stato",
+                        "a `di_fatto` layer has no `tipo_diritto` or `atto`; remove them, or set stato = \"di_diritto\"",
+                    ));
+                }
+                Stato::DiFatto
+            }
+            StatoKind::DiDiritto => {
+                let Some(tipo) = tipo_diritto else {
+                    return Err(non_valida(
+                        "tipo_diritto",
+                        format!(
+                            "a `di_diritto` layer names its kind: one of {}",
+                            TipoDiritto::valid_values()
+                        ),
+                    ));
+                };
+                let Some(atto) = atto else {
+                    return Err(non_valida(
+                        "atto",
+                        format!(
+                            "a `di_diritto` layer names the act that gives it force: \
+                             atto = {{ strumento = ({}), descrizione = \"…\", numero = \"…\", data = \"YYYY-MM-DD\", fase = ({}) }}",
+                            Strumento::valid_values(),
+                            Fase::valid_values()
+                        ),
+                    ));
+                };
+                if time::Date::parse(
+                    &atto.data,
+                    &time::format_description::well_known::Iso8601::DATE,
+                )
+                .is_err()
+                {
+                    return Err(non_valida(
+                        "atto.data",
+                        format!("`{}` is not a date; write it as YYYY-MM-DD", atto.data),
+                    ));
+                }
+                Stato::DiDiritto { tipo, atto }
+            }
+        };
+        Ok(Classificazione::Classificato {
+            strutture: unique,
+            stato,
+        })
+    }
+
     pub fn strutture(&self) -> &[Struttura] {
         match self {
             Classificazione::Classificato { strutture, .. } => strutture,

@@ -1,0 +1,331 @@
+//! FlatGeobuf files, the embedded default that needs no database.
+//!
+//! At start-up the header is checked and the packed R-tree loaded into memory, with the byte
+//! range of every feature. Queries then touch only what they need: a bbox goes through the
+//! R-tree, a page deep into the layer is a direct read of its byte range, and a feature is
+//! decoded only when it is returned or when its geometry straddles the bbox edge. Reads use
+//! positional I/O on one open file, so concurrent requests need no lock; a file that is
+//! truncated or rewritten while serving gives errors for its layer only.
+//!
+//! [`FlatGeobuf`] is the synchronous reader (opening in this file, reading runs of features in
+//! `read`, queries in `query`, bytes to values and geometries in `decode`);
+//! [`FlatGeobufSource`] serves it as a [`FeatureSource`], each call on the blocking pool.
+
+mod decode;
+mod query;
+mod read;
+
+use super::{
+    Feature, FeatureSource, Field, Page, Query, SourceError, SourceInfo, SourceOptions, TileQuery,
+    blocking,
+};
+use crate::crs::Transformer;
+use ::flatgeobuf::packed_r_tree::{NodeItem, PackedRTree};
+use ::flatgeobuf::{ColumnType, GeometryType};
+use decode::{field_type, geometry_type_name, scan_slots, slots_from_leaves};
+use geo_types::{Coord, Rect};
+use query::MatchKey;
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+const MAGIC: [u8; 3] = *b"fgb";
+const NODE_ITEM_LEN: usize = 40;
+/// Matched-feature lists kept for paging through the same filtered query.
+const MATCH_CACHE_ENTRIES: usize = 32;
+
+#[derive(Debug, Clone)]
+struct Column {
+    name: String,
+    ctype: ColumnType,
+}
+
+/// One feature's place in the file and its bounding box in the storage CRS.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    offset: u64,
+    len: u32,
+    bbox: [f64; 4],
+}
+
+/// An open FlatGeobuf file: its header, index and the place of every feature.
+pub struct FlatGeobuf {
+    path: PathBuf,
+    file: File,
+    /// (length, modification time) at open: any change means the index no longer fits the data.
+    fingerprint: (u64, Option<SystemTime>),
+    columns: Vec<Column>,
+    header_geometry: GeometryType,
+    /// Absolute file offset of the first feature.
+    data_start: u64,
+    /// Features in file order (the R-tree's leaf order).
+    slots: Vec<Slot>,
+    tree: Option<PackedRTree>,
+    to_crs84: Transformer,
+    from_crs84: Transformer,
+    id_field: Option<usize>,
+    id_lookup: OnceLock<Result<HashMap<String, u32>, String>>,
+    temporal: Option<(usize, Option<usize>)>,
+    info: SourceInfo,
+    matches: Mutex<Vec<(MatchKey, Arc<Vec<u32>>)>>,
+}
+
+impl std::fmt::Debug for FlatGeobuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlatGeobuf")
+            .field("path", &self.path)
+            .field("features", &self.slots.len())
+            .finish()
+    }
+}
+
+fn corrupt(path: &Path, detail: impl Into<String>) -> SourceError {
+    SourceError::Corrupt {
+        path: path.to_path_buf(),
+        detail: detail.into(),
+    }
+}
+
+impl FlatGeobuf {
+    pub fn open(path: &Path, options: &SourceOptions) -> Result<FlatGeobuf, SourceError> {
+        let io = |source| SourceError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        let file_len = meta.len();
+        let fingerprint = (file_len, meta.modified().ok());
+
+        let mut head = [0u8; 12];
+        file.read_exact_at(&mut head, 0).map_err(|_| {
+            corrupt(
+                path,
+                format!("only {file_len} bytes, shorter than a FlatGeobuf header"),
+            )
+        })?;
+        if head[..3] != MAGIC {
+            return Err(corrupt(path, "missing the `fgb` magic bytes"));
+        }
+        let header_len = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as u64;
+        if !(8..=10 * 1024 * 1024).contains(&header_len) || 12 + header_len > file_len {
+            return Err(corrupt(
+                path,
+                format!("header size {header_len} does not fit the file"),
+            ));
+        }
+        let mut header_buf = vec![0u8; 4 + header_len as usize];
+        file.read_exact_at(&mut header_buf, 8).map_err(io)?;
+        let header = ::flatgeobuf::size_prefixed_root_as_header(&header_buf)
+            .map_err(|e| corrupt(path, format!("header: {e}")))?;
+
+        let columns: Vec<Column> = header
+            .columns()
+            .map(|cols| {
+                cols.iter()
+                    .map(|c| Column {
+                        name: c.name().to_string(),
+                        ctype: c.type_(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let header_geometry = header.geometry_type();
+        let file_crs = header.crs().map(|c| c.code()).filter(|c| *c > 0);
+        let storage_crs = match (options.storage_crs, file_crs) {
+            (Some(c), _) => c,
+            (None, Some(c)) => c as u32,
+            (None, None) => {
+                return Err(SourceError::Config {
+                    path: path.to_path_buf(),
+                    detail: "the file does not say its CRS; set `storage_crs = <EPSG code>` for this layer".into(),
+                });
+            }
+        };
+        let count = header.features_count();
+        let node_size = header.index_node_size();
+        let mut data_start = 12 + header_len;
+
+        let (slots, tree) = if count > 0 && node_size > 0 {
+            let index_len = PackedRTree::index_size(count as usize, node_size) as u64;
+            if data_start + index_len > file_len {
+                return Err(corrupt(
+                    path,
+                    "the spatial index is cut short (truncated file?)",
+                ));
+            }
+            let mut index = vec![0u8; index_len as usize];
+            file.read_exact_at(&mut index, data_start).map_err(io)?;
+            let tree = PackedRTree::from_buf(&index[..], count as usize, node_size)
+                .map_err(|e| corrupt(path, format!("spatial index: {e}")))?;
+            data_start += index_len;
+            let leaves = &index[index.len() - count as usize * NODE_ITEM_LEN..];
+            let slots = slots_from_leaves(path, leaves, file_len - data_start)?;
+            (slots, Some(tree))
+        } else {
+            // No index in the file: scan once and build one in memory, in file order.
+            let slots = scan_slots(path, &file, data_start, file_len, header_geometry)?;
+            let tree = if slots.is_empty() {
+                None
+            } else {
+                let nodes: Vec<NodeItem> = slots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let mut n = NodeItem::bounds(s.bbox[0], s.bbox[1], s.bbox[2], s.bbox[3]);
+                        n.offset = i as u64;
+                        n
+                    })
+                    .collect();
+                let extent = ::flatgeobuf::packed_r_tree::calc_extent(&nodes);
+                Some(
+                    PackedRTree::build(&nodes, &extent, 16)
+                        .map_err(|e| corrupt(path, format!("building an index: {e}")))?,
+                )
+            };
+            (slots, tree)
+        };
+
+        let to_crs84 = Transformer::new(storage_crs, 4326)?;
+        let from_crs84 = Transformer::new(4326, storage_crs)?;
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|c| Field {
+                name: c.name.clone(),
+                kind: field_type(c.ctype),
+                title: None,
+            })
+            .collect();
+        let find = |name: &str, what: &str| -> Result<usize, SourceError> {
+            columns
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| SourceError::Config {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "{what} `{name}` is not a property of the file; its properties are: {}",
+                        columns
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+        };
+        let id_field = options
+            .id_property
+            .as_deref()
+            .map(|n| find(n, "id_property"))
+            .transpose()?;
+        let temporal = match &options.temporal_start {
+            Some(start) => Some((
+                find(start, "temporal.start")?,
+                options
+                    .temporal_end
+                    .as_deref()
+                    .map(|e| find(e, "temporal.end"))
+                    .transpose()?,
+            )),
+            None => None,
+        };
+
+        let extent = match &tree {
+            Some(t) => {
+                let e = t.extent();
+                let r = Rect::new(
+                    Coord {
+                        x: e.min_x,
+                        y: e.min_y,
+                    },
+                    Coord {
+                        x: e.max_x,
+                        y: e.max_y,
+                    },
+                );
+                Some(to_crs84.rect(r)?)
+            }
+            None => None,
+        };
+
+        let mut source = FlatGeobuf {
+            path: path.to_path_buf(),
+            file,
+            fingerprint,
+            columns,
+            header_geometry,
+            data_start,
+            slots,
+            tree,
+            to_crs84,
+            from_crs84,
+            id_field,
+            id_lookup: OnceLock::new(),
+            temporal,
+            info: SourceInfo {
+                fields,
+                geometry_type: geometry_type_name(header_geometry).to_string(),
+                storage_crs,
+                feature_count: count,
+                extent,
+                temporal_extent: None,
+            },
+            matches: Mutex::new(Vec::new()),
+        };
+        source.info.feature_count = source.slots.len() as u64;
+        // Decode the first and last features now so a broken or truncated data section fails at
+        // start-up, not on the first request.
+        if let Some(last) = source.slots.len().checked_sub(1) {
+            source.read_feature(0)?;
+            source.read_feature(last)?;
+        }
+        if source.temporal.is_some() {
+            source.info.temporal_extent = source.scan_temporal_extent()?;
+        }
+        Ok(source)
+    }
+
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+}
+
+/// A FlatGeobuf file as a [`FeatureSource`]: each call runs the reader on the blocking pool,
+/// and stops when its caller is gone.
+#[derive(Debug, Clone)]
+pub struct FlatGeobufSource(Arc<FlatGeobuf>);
+
+impl FlatGeobufSource {
+    pub fn open(path: &Path, options: &SourceOptions) -> Result<FlatGeobufSource, SourceError> {
+        Ok(FlatGeobufSource(Arc::new(FlatGeobuf::open(path, options)?)))
+    }
+
+    /// The synchronous reader behind it.
+    pub fn reader(&self) -> &FlatGeobuf {
+        &self.0
+    }
+}
+
+#[async_trait::async_trait]
+impl FeatureSource for FlatGeobufSource {
+    fn info(&self) -> &SourceInfo {
+        &self.0.info
+    }
+
+    async fn query(&self, q: &Query) -> Result<Page, SourceError> {
+        let (file, q) = (self.0.clone(), q.clone());
+        blocking::run(move |cancel| file.query(&q, cancel)).await
+    }
+
+    async fn tile_features(&self, q: &TileQuery) -> Result<Vec<Feature>, SourceError> {
+        let (file, q) = (self.0.clone(), q.clone());
+        blocking::run(move |cancel| file.tile_features(&q, cancel)).await
+    }
+
+    async fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {
+        let (file, id) = (self.0.clone(), id.to_string());
+        blocking::run(move |cancel| file.feature(&id, cancel)).await
+    }
+}

@@ -1,0 +1,221 @@
+//! Reading features: runs of consecutive features in one positional read, decoded into
+//! [`Feature`]s with only the columns asked for.
+
+use super::decode::{decode_geometry, decode_properties, instant_of, value_text};
+use super::{FlatGeobuf, corrupt};
+use crate::source::{Cancel, Feature, FeatureId, SourceError, Value};
+use crate::temporal::Interval;
+use std::collections::HashMap;
+use std::os::unix::fs::FileExt;
+
+impl FlatGeobuf {
+    pub(super) fn check_unchanged(&self) -> Result<(), SourceError> {
+        let meta = self.file.metadata().map_err(|source| SourceError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        if (meta.len(), meta.modified().ok()) != self.fingerprint {
+            return Err(SourceError::Changed {
+                path: self.path.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Bytes of features `first..=last` (consecutive in the file) in one read.
+    pub(super) fn read_run(&self, first: usize, last: usize) -> Result<Vec<u8>, SourceError> {
+        let mut buf = Vec::new();
+        self.read_run_into(first, last, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Bytes of features `first..=last` into `buf` (reused between runs, so a long scan
+    /// zeroes and maps fresh memory only when a run is longer than any before).
+    pub(super) fn read_run_into(
+        &self,
+        first: usize,
+        last: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), SourceError> {
+        let start = self.slots[first].offset;
+        let end = self.slots[last].offset + self.slots[last].len as u64;
+        buf.resize((end - start) as usize, 0);
+        self.file
+            .read_exact_at(buf, self.data_start + start)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    corrupt(&self.path, "the file ends inside a feature (truncated?)")
+                } else {
+                    SourceError::Io {
+                        path: self.path.clone(),
+                        source: e,
+                    }
+                }
+            })
+    }
+
+    pub(super) fn read_feature(&self, i: usize) -> Result<Feature, SourceError> {
+        let buf = self.read_run(i, i)?;
+        self.decode(i, &buf, true, None)
+    }
+
+    /// Decodes one size-prefixed feature buffer; the geometry stays in the storage CRS.
+    /// With `columns`, only the columns marked true are decoded (the others read as null).
+    pub(super) fn decode(
+        &self,
+        i: usize,
+        buf: &[u8],
+        with_geometry: bool,
+        columns: Option<&[bool]>,
+    ) -> Result<Feature, SourceError> {
+        let fb = ::flatgeobuf::size_prefixed_root_as_feature(buf)
+            .map_err(|e| corrupt(&self.path, format!("feature {i}: {e}")))?;
+        let properties = match fb.properties() {
+            Some(bytes) => decode_properties(bytes.bytes(), &self.columns, columns)
+                .map_err(|e| corrupt(&self.path, format!("feature {i}: {e}")))?,
+            None => vec![Value::Null; self.columns.len()],
+        };
+        let geometry = if with_geometry {
+            match fb.geometry() {
+                Some(g) => decode_geometry(&g, self.header_geometry)
+                    .map_err(|e| corrupt(&self.path, format!("feature {i}: {e}")))?,
+                None => None,
+            }
+        } else {
+            None
+        };
+        let id = match self.id_field {
+            None => FeatureId::Int(i as u64),
+            Some(f) => match &properties[f] {
+                Value::Int(v) if *v >= 0 => FeatureId::Int(*v as u64),
+                Value::Null => FeatureId::Int(i as u64),
+                other => FeatureId::String(value_text(other)),
+            },
+        };
+        Ok(Feature {
+            id,
+            geometry,
+            properties,
+        })
+    }
+
+    /// A column mask with `columns` set.
+    pub(super) fn mask(&self, columns: impl IntoIterator<Item = usize>) -> Vec<bool> {
+        let mut m = vec![false; self.columns.len()];
+        for c in columns {
+            m[c] = true;
+        }
+        m
+    }
+
+    /// The feature as published: geometry in CRS84.
+    pub(super) fn published(&self, mut f: Feature) -> Result<Feature, SourceError> {
+        if let Some(g) = f.geometry.as_mut() {
+            self.to_crs84.geometry(g)?;
+        }
+        Ok(f)
+    }
+
+    /// Visits features `indices` (ascending) with their decoded contents, reading each
+    /// consecutive run with a single read.
+    pub(super) fn for_each(
+        &self,
+        indices: &[u32],
+        with_geometry: bool,
+        columns: Option<&[bool]>,
+        cancel: &Cancel,
+        mut visit: impl FnMut(u32, Feature) -> Result<(), SourceError>,
+    ) -> Result<(), SourceError> {
+        let mut k = 0;
+        let mut buf = Vec::new();
+        while k < indices.len() {
+            cancel.check()?;
+            let mut j = k;
+            // Cap a run at a few MB so a huge page never needs one giant buffer.
+            while j + 1 < indices.len()
+                && indices[j + 1] == indices[j] + 1
+                && self.slots[indices[j + 1] as usize].offset
+                    - self.slots[indices[k] as usize].offset
+                    < 4 << 20
+            {
+                j += 1;
+            }
+            let (first, last) = (indices[k] as usize, indices[j] as usize);
+            self.read_run_into(first, last, &mut buf)?;
+            let base = self.slots[first].offset;
+            for i in first..=last {
+                let s = self.slots[i];
+                let lo = (s.offset - base) as usize;
+                let f = self.decode(i, &buf[lo..lo + s.len as usize], with_geometry, columns)?;
+                visit(i as u32, f)?;
+            }
+            k = j + 1;
+        }
+        Ok(())
+    }
+
+    pub(super) fn feature_time(&self, f: &Feature) -> Option<Interval> {
+        let (s, e) = self.temporal?;
+        let start = instant_of(&f.properties[s], false);
+        let end = match e {
+            Some(e) => instant_of(&f.properties[e], true),
+            None => start,
+        };
+        if start.is_none() && end.is_none() {
+            return None;
+        }
+        Some(Interval { start, end })
+    }
+
+    pub(super) fn scan_temporal_extent(&self) -> Result<Option<Interval>, SourceError> {
+        let all: Vec<u32> = (0..self.slots.len() as u32).collect();
+        let (mut lo, mut hi): (Option<i64>, Option<i64>) = (None, None);
+        let mut open_end = false;
+        let mask = self.mask(
+            self.temporal
+                .iter()
+                .flat_map(|&(s, e)| std::iter::once(s).chain(e)),
+        );
+        self.for_each(&all, false, Some(&mask), &Cancel::never(), |_, f| {
+            if let Some(t) = self.feature_time(&f) {
+                if let Some(s) = t.start {
+                    lo = Some(lo.map_or(s, |l| l.min(s)));
+                }
+                match t.end {
+                    Some(e) => hi = Some(hi.map_or(e, |h| h.max(e))),
+                    None => open_end = true,
+                }
+            }
+            Ok(())
+        })?;
+        if lo.is_none() && hi.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Interval {
+            start: lo,
+            end: if open_end { None } else { hi },
+        }))
+    }
+
+    pub(super) fn id_lookup(&self) -> Result<&HashMap<String, u32>, SourceError> {
+        let field = self.id_field.expect("called only with an id property");
+        let built = self.id_lookup.get_or_init(|| {
+            let all: Vec<u32> = (0..self.slots.len() as u32).collect();
+            let mut map = HashMap::with_capacity(all.len());
+            // Built whole even if the request that asked leaves: it serves every later one.
+            self.for_each(
+                &all,
+                false,
+                Some(&self.mask([field])),
+                &Cancel::never(),
+                |i, f| {
+                    map.entry(value_text(&f.properties[field])).or_insert(i);
+                    Ok(())
+                },
+            )
+            .map(|_| map)
+            .map_err(|e| e.to_string())
+        });
+        built.as_ref().map_err(|e| corrupt(&self.path, e.clone()))
+    }
+}

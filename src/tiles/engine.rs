@@ -1,0 +1,147 @@
+//! Tiles made by tessera's engine from feature sources: a [`TileSource`] over layers, each a
+//! feature source with its [`Tiling`]. A tile is planned (no I/O), its layers' features are
+//! awaited together, then encoded on the blocking pool. Dropping the future stops the reads;
+//! an encoding already started finishes (it is bounded by the tile budget: milliseconds).
+
+use super::encode::{Written, encode_layer};
+use super::matrix::{TileCoord, TileMatrixSet};
+use super::plan::{LayerPlan, plan_layer};
+use super::source::{Compression, TileLayerInfo, TileSource, TileSourceInfo};
+use super::{TileError, Tiling};
+use crate::source::{Feature, FeatureSource};
+use bytes::Bytes;
+use std::sync::Arc;
+
+/// One MVT layer: its name, where its features come from and how they are cut.
+#[derive(Debug, Clone)]
+pub struct EngineLayer {
+    pub name: String,
+    pub title: String,
+    pub source: Arc<dyn FeatureSource>,
+    pub tiling: Tiling,
+}
+
+/// An encoded tile and what went into it.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// MVT bytes; empty when no layer has a feature here.
+    pub bytes: Vec<u8>,
+    pub features: usize,
+    /// Features read but not written: under a pixel once shaped, or over the budget.
+    pub dropped: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineTiles {
+    layers: Arc<[EngineLayer]>,
+    info: TileSourceInfo,
+}
+
+impl EngineTiles {
+    pub fn new(layers: Vec<EngineLayer>) -> EngineTiles {
+        let info =
+            TileSourceInfo::of_layers(layers.iter().map(layer_info).collect(), Compression::None);
+        EngineTiles {
+            layers: layers.into(),
+            info,
+        }
+    }
+
+    pub fn layers(&self) -> &[EngineLayer] {
+        &self.layers
+    }
+
+    /// What to read for tile `coord`: each layer whose zoom range holds it, with its plan.
+    pub fn plan(
+        &self,
+        tms: &TileMatrixSet,
+        coord: TileCoord,
+    ) -> Result<Vec<(usize, LayerPlan)>, TileError> {
+        let mut plans = Vec::with_capacity(self.layers.len());
+        for (i, l) in self.layers.iter().enumerate() {
+            if let Some(p) = plan_layer(tms, coord, &l.tiling, &l.source.info().fields)? {
+                plans.push((i, p));
+            }
+        }
+        Ok(plans)
+    }
+
+    /// The tile from the features read for each planned layer, in the plan's order.
+    pub fn encode(
+        &self,
+        tms: &TileMatrixSet,
+        planned: &[(usize, LayerPlan)],
+        features: &[Vec<Feature>],
+    ) -> Result<Rendered, TileError> {
+        let mut out = Rendered::default();
+        for ((i, plan), features) in planned.iter().zip(features) {
+            let l = &self.layers[*i];
+            let Written { features, dropped } = encode_layer(
+                tms,
+                plan,
+                &l.name,
+                &l.tiling,
+                &l.source.info().fields,
+                features,
+                &mut out.bytes,
+            )?;
+            out.features += features;
+            out.dropped += dropped;
+        }
+        Ok(out)
+    }
+
+    /// Plans, reads and encodes tile `coord`, with what went into it.
+    pub async fn render(
+        &self,
+        tms: &TileMatrixSet,
+        coord: TileCoord,
+    ) -> Result<Rendered, TileError> {
+        let planned = self.plan(tms, coord)?;
+        let reads = planned
+            .iter()
+            .map(|(i, p)| self.layers[*i].source.tile_features(&p.query));
+        let features: Vec<Vec<Feature>> = futures_util::future::try_join_all(reads).await?;
+        if features.iter().all(Vec::is_empty) {
+            return Ok(Rendered::default());
+        }
+        let (this, tms) = (self.clone(), tms.clone());
+        tokio::task::spawn_blocking(move || this.encode(&tms, &planned, &features))
+            .await
+            .map_err(|e| TileError::Internal(format!("encoding a tile: {e}")))?
+    }
+}
+
+fn layer_info(l: &EngineLayer) -> TileLayerInfo {
+    let info = l.source.info();
+    let fields = &info.fields;
+    let field = |i: usize| (fields[i].name.clone(), fields[i].kind);
+    TileLayerInfo {
+        id: l.name.clone(),
+        title: l.title.clone(),
+        fields: match &l.tiling.at(l.tiling.max_zoom).properties {
+            Some(cols) => cols.iter().map(|&c| field(c)).collect(),
+            None => (0..fields.len()).map(field).collect(),
+        },
+        geometry_type: info.geometry_type.clone(),
+        min_zoom: l.tiling.min_zoom,
+        max_zoom: l.tiling.max_zoom,
+        extent: info.extent,
+    }
+}
+
+#[async_trait::async_trait]
+impl TileSource for EngineTiles {
+    fn info(&self) -> &TileSourceInfo {
+        &self.info
+    }
+
+    async fn tile(
+        &self,
+        tms: &TileMatrixSet,
+        coord: TileCoord,
+    ) -> Result<Option<Bytes>, TileError> {
+        let r = self.render(tms, coord).await?;
+        Ok((!r.bytes.is_empty()).then(|| Bytes::from(r.bytes)))
+    }
+}

@@ -1,0 +1,111 @@
+//! Where finished tiles come from. Everything that serves or stores tiles (the HTTP layer,
+//! `seed`) reads a [`TileSource`] without knowing what is behind it: tessera's engine over
+//! feature sources ([`super::engine`]), several sources in one tile ([`super::composite`]),
+//! the cache in front of either ([`super::cache`]), and later archives or PostGIS `ST_AsMVT`.
+
+use super::TileError;
+use super::matrix::{Limits, TileCoord, TileMatrixSet};
+use crate::crs::CrsError;
+use crate::source::FieldType;
+use bytes::Bytes;
+use geo_types::Rect;
+
+/// How the bytes of a source's tiles are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+}
+
+/// One MVT layer of a source's tiles, as TileJSON's `vector_layers` and the OGC tileset
+/// metadata describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileLayerInfo {
+    /// The MVT layer name.
+    pub id: String,
+    pub title: String,
+    /// The properties its features carry at its highest zoom, with their types.
+    pub fields: Vec<(String, FieldType)>,
+    /// As GeoJSON names it (`MultiPolygon`, …), or `Unknown`.
+    pub geometry_type: String,
+    pub min_zoom: u8,
+    pub max_zoom: u8,
+    /// In CRS84.
+    pub extent: Option<Rect<f64>>,
+}
+
+/// What a tile source holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileSourceInfo {
+    pub layers: Vec<TileLayerInfo>,
+    /// The tiles are Mapbox Vector Tiles, compressed so.
+    pub compression: Compression,
+    /// The matrix sets it has tiles in (by id); `None`: any, rendered on demand.
+    pub matrix_sets: Option<Vec<String>>,
+}
+
+impl TileSourceInfo {
+    /// The info of `layers`, served in any matrix set.
+    pub fn of_layers(layers: Vec<TileLayerInfo>, compression: Compression) -> TileSourceInfo {
+        TileSourceInfo {
+            layers,
+            compression,
+            matrix_sets: None,
+        }
+    }
+
+    /// The zoom levels that some layer has tiles at.
+    pub fn zoom_range(&self) -> Option<(u8, u8)> {
+        let min = self.layers.iter().map(|l| l.min_zoom).min()?;
+        let max = self.layers.iter().map(|l| l.max_zoom).max()?;
+        Some((min, max))
+    }
+
+    /// The CRS84 extent of all its layers.
+    pub fn extent(&self) -> Option<Rect<f64>> {
+        self.layers
+            .iter()
+            .filter_map(|l| l.extent)
+            .reduce(crate::crs::union)
+    }
+
+    /// Whether it has tiles in `tms`.
+    pub fn serves(&self, tms: &TileMatrixSet) -> bool {
+        self.matrix_sets
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|id| id == tms.id))
+    }
+
+    /// The tiles of level `z` that hold data; `None` outside its zoom range or with no data.
+    pub fn limits_at(&self, tms: &TileMatrixSet, z: u8) -> Result<Option<Limits>, CrsError> {
+        let (Some((min, max)), Some(extent)) = (self.zoom_range(), self.extent()) else {
+            return Ok(None);
+        };
+        if !(min..=max).contains(&z) || z > tms.max_level {
+            return Ok(None);
+        }
+        tms.limits(z, extent).map(Some)
+    }
+
+    /// The tiles that hold data, level by level.
+    pub fn limits(&self, tms: &TileMatrixSet) -> Result<Vec<Limits>, CrsError> {
+        let Some((min, max)) = self.zoom_range() else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for z in min..=max.min(tms.max_level) {
+            out.extend(self.limits_at(tms, z)?);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait::async_trait]
+pub trait TileSource: Send + Sync + std::fmt::Debug {
+    fn info(&self) -> &TileSourceInfo;
+
+    /// Tile `coord` of `tms`, compressed as `info().compression` says; `None` when it holds
+    /// no feature. Dropping the future stops the reads it started.
+    async fn tile(&self, tms: &TileMatrixSet, coord: TileCoord)
+    -> Result<Option<Bytes>, TileError>;
+}
