@@ -134,9 +134,9 @@ fn bench(c: &mut Criterion) {
 
     // How much of a tile is reading: the source's part alone, at z12, with the synchronous
     // reader.
-    let reader = tessera::source::flatgeobuf::FlatGeobuf::open(&path, &Default::default())
-        .expect("the parcel layer");
     if measuring {
+        let reader = tessera::source::flatgeobuf::FlatGeobuf::open(&path, &Default::default())
+            .expect("the parcel layer");
         let coords = tiles_at(&tms, &towns, 12, 200);
         let started = Instant::now();
         let mut n = 0;

@@ -8,7 +8,7 @@
 //! outlines only. Only `fill`, `line` and `circle` layers and legacy filters are used, which
 //! MapLibre GL JS and QGIS's style converter both read.
 
-use crate::catalogue::{Catalogue, Layer, Placeholders, Tileset};
+use crate::catalogue::{Catalogue, Layer, Placeholders, Tileset, WEB_MERCATOR};
 use crate::lr65::{StatoKind, Struttura, Voce};
 use crate::tiles::TileSource;
 use crate::tiles::TileSourceInfo;
@@ -67,9 +67,6 @@ pub struct StyleSource<'a> {
     pub attribution: Option<String>,
     pub layers: &'a [&'a Layer],
 }
-
-/// The matrix set of every style and TileJSON: the one MapLibre and QGIS draw.
-const WEB_MERCATOR: &str = "WebMercatorQuad";
 
 impl<'a> StyleSource<'a> {
     /// The Web Mercator tiles of tileset `ts` (whose tile source is described by `info`)

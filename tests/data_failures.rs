@@ -139,6 +139,15 @@ fn previews_from_the_command_line() {
     assert_eq!(ids, ["beni_culturali", "province"]);
     assert_eq!(v["collections"][0]["classificazione"]["anteprima"], true);
     assert_eq!(s.json("/collections/province/items")["numberMatched"], 10);
+    // A preview names its file, never the folder it lives in on the server.
+    for path in ["/collections", "/collections/province?f=html"] {
+        let page = s.get(path).text();
+        assert!(page.contains("province.fgb"), "{path}");
+        assert!(
+            !page.contains(dir.to_str().unwrap()),
+            "{path} leaks a server path"
+        );
+    }
     // A missing source is an error naming it.
     let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["serve", "--bind", "127.0.0.1:0", "/nonexistent/x.fgb"])

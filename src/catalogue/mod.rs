@@ -5,7 +5,7 @@
 
 mod tileset;
 
-pub use tileset::{Placeholders, Tileset, TilesetError, TilesetId};
+pub use tileset::{Placeholders, Tileset, TilesetError, TilesetId, WEB_MERCATOR};
 
 use crate::lr65::{Classificazione, Frequenza, StatoKind, Struttura, Voce};
 use crate::source::flatgeobuf::FlatGeobufSource;
@@ -57,6 +57,26 @@ pub struct LayerMeta {
     pub frequency: Frequenza,
     pub synthetic: bool,
     pub classificazione: Classificazione,
+}
+
+impl LayerMeta {
+    /// An unclassified quick-look layer `id`, read from `file`.
+    pub fn anteprima(id: String, file: &str) -> LayerMeta {
+        LayerMeta {
+            title: format!("{id} (anteprima)"),
+            description: format!(
+                "Anteprima non classificata di {file}: aggiungere il layer alla configurazione con la sua classificazione L.R. 65/2014 per pubblicarlo."
+            ),
+            id,
+            keywords: vec!["anteprima".into()],
+            license: None,
+            attribution: None,
+            publisher: None,
+            frequency: Frequenza::Unknown,
+            synthetic: false,
+            classificazione: Classificazione::Anteprima,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -131,22 +151,10 @@ impl Catalogue {
                         source,
                     }
                 })?;
+                // The file's name, not its path: where the data lives is not for clients.
+                let file = f.file_name().map(|n| n.to_string_lossy().into_owned());
                 self.add(Layer {
-                    meta: LayerMeta {
-                        title: format!("{id} (anteprima)"),
-                        description: format!(
-                            "Anteprima non classificata di {}: aggiungere il layer alla configurazione con la sua classificazione L.R. 65/2014 per pubblicarlo.",
-                            f.display()
-                        ),
-                        id,
-                        keywords: vec!["anteprima".into()],
-                        license: None,
-                        attribution: None,
-                        publisher: None,
-                        frequency: Frequenza::Unknown,
-                        synthetic: false,
-                        classificazione: Classificazione::Anteprima,
-                    },
+                    meta: LayerMeta::anteprima(id, file.as_deref().unwrap_or("un file")),
                     source,
                     tiling: Tiling::default(),
                 })?;

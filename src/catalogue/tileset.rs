@@ -7,6 +7,9 @@ use super::{Catalogue, Layer};
 use crate::lr65::{Struttura, Voce};
 use crate::tiles::engine::{EngineLayer, EngineTiles};
 
+/// The matrix set of TileJSON and styles: the one MapLibre and QGIS's XYZ layers draw.
+pub const WEB_MERCATOR: &str = "WebMercatorQuad";
+
 /// Which tileset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TilesetId {
@@ -46,10 +49,7 @@ impl Catalogue {
     /// The layers of tileset `id`; `title` names the dataset.
     pub fn tileset(&self, id: &TilesetId, title: &str) -> Result<Tileset<'_>, TilesetError> {
         let (title, layers) = match id {
-            TilesetId::Collection(c) => {
-                let layer = self.find(c)?;
-                (layer.meta.title.clone(), vec![layer])
-            }
+            TilesetId::Collection(c) => return Ok(Tileset::of_collection(self.find(c)?)),
             TilesetId::Struttura(s) => return Ok(self.struttura_tileset(*s)),
             TilesetId::Dataset => return Ok(self.dataset_tileset(title)),
             TilesetId::Selection(ids) => {
@@ -102,7 +102,16 @@ impl Catalogue {
     }
 }
 
-impl Tileset<'_> {
+impl<'a> Tileset<'a> {
+    /// The tiles of one collection.
+    pub fn of_collection(layer: &'a Layer) -> Tileset<'a> {
+        Tileset {
+            id: TilesetId::Collection(layer.meta.id.clone()),
+            title: layer.meta.title.clone(),
+            layers: vec![layer],
+        }
+    }
+
     /// Names the tileset in the tile cache and in messages, e.g. `collections/comuni`.
     pub fn key(&self) -> String {
         match &self.id {
@@ -133,6 +142,20 @@ impl Tileset<'_> {
             }
             _ => String::new(),
         }
+    }
+
+    /// The URL of its tilesets list.
+    pub fn list_url(&self, base: &str) -> String {
+        format!("{base}{}{}", self.path(), self.query())
+    }
+
+    /// The URL of its TileJSON (Web Mercator tiles).
+    pub fn tilejson_url(&self, base: &str) -> String {
+        format!(
+            "{}/tilejson.json{}",
+            self.url(base, WEB_MERCATOR),
+            self.query()
+        )
     }
 
     /// The URL of its tiles in matrix set `tms` (the tileset's metadata), without the query.

@@ -4,7 +4,7 @@ use super::params::format_param;
 use super::{
     ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, Req, link, path_param, self_links,
 };
-use crate::catalogue::Layer;
+use crate::catalogue::{Layer, Tileset};
 use crate::crs;
 use crate::lr65::{StatoKind, Struttura, Voce};
 use crate::temporal::format_instant;
@@ -20,6 +20,7 @@ pub fn collection_json(layer: &Layer, base: &str) -> Json {
     let m = &layer.meta;
     let info = layer.source.info();
     let url = format!("{base}/collections/{}", m.id);
+    let tiles = Tileset::of_collection(layer);
     let mut links = vec![
         link(&url, "self", MEDIA_JSON, "Questa collezione"),
         link(
@@ -43,13 +44,13 @@ pub fn collection_json(layer: &Layer, base: &str) -> Json {
     ];
     links.extend([
         link(
-            format!("{url}/tiles"),
+            tiles.list_url(base),
             super::tiles::REL_TILESETS_VECTOR,
             MEDIA_JSON,
             "Le tessere vettoriali",
         ),
         link(
-            format!("{url}/tiles/WebMercatorQuad/tilejson.json"),
+            tiles.tilejson_url(base),
             "describedby",
             MEDIA_JSON,
             "TileJSON delle tessere vettoriali",
@@ -192,8 +193,8 @@ fn struttura_json(app: &App, base: &str, s: Struttura) -> Result<Json, ApiError>
         "links": [
             link(&url, "self", MEDIA_JSON, "Questa struttura"),
             link(format!("{url}?f=html"), "alternate", MEDIA_HTML, "Questa struttura in HTML"),
-            link(format!("{url}/tiles"), super::tiles::REL_TILESETS_VECTOR, MEDIA_JSON, "Le tessere vettoriali della struttura"),
-            link(format!("{url}/tiles/WebMercatorQuad/tilejson.json"), "describedby", MEDIA_JSON, "TileJSON"),
+            link(ts.list_url(base), super::tiles::REL_TILESETS_VECTOR, MEDIA_JSON, "Le tessere vettoriali della struttura"),
+            link(ts.tilejson_url(base), "describedby", MEDIA_JSON, "TileJSON"),
             link(format!("{base}/styles/{}", s.id()), "stylesheet", super::styles::MEDIA_STYLE, "Lo stile MapLibre della struttura"),
         ],
     }))

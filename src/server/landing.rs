@@ -36,6 +36,7 @@ pub async fn landing(
 ) -> Result<Response, ApiError> {
     let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
     let base = &req.base;
+    let dataset = app.catalogue.dataset_tileset(&app.config.title);
     let mut links = self_links(&format!("{base}/"), &req.params, req.format, MEDIA_JSON);
     links.extend([
         link(
@@ -90,13 +91,13 @@ pub async fn landing(
             "Le collezioni",
         ),
         link(
-            format!("{base}/tiles"),
+            dataset.list_url(base),
             super::tiles::REL_TILESETS_VECTOR,
             MEDIA_JSON,
             "Le tessere vettoriali di tutte le collezioni",
         ),
         link(
-            format!("{base}/tiles/WebMercatorQuad/tilejson.json"),
+            dataset.tilejson_url(base),
             "describedby",
             MEDIA_JSON,
             "TileJSON delle tessere di tutte le collezioni",

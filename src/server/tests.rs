@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::catalogue::LayerMeta;
-use crate::lr65::{Classificazione, Frequenza};
 use crate::source::{
     Feature, FeatureSource, Page, Query, SourceError, SourceInfo, TileQuery, blocking,
 };
@@ -93,18 +92,7 @@ fn app_with(source: Arc<dyn FeatureSource>, config: ServerConfig) -> Router {
     let mut catalogue = Catalogue::default();
     catalogue
         .add(Layer {
-            meta: LayerMeta {
-                id: "prova".into(),
-                title: "Prova".into(),
-                description: String::new(),
-                keywords: vec![],
-                license: None,
-                attribution: None,
-                publisher: None,
-                frequency: Frequenza::Unknown,
-                synthetic: false,
-                classificazione: Classificazione::Anteprima,
-            },
+            meta: LayerMeta::anteprima("prova".into(), "prova.fgb"),
             source,
             tiling: crate::tiles::Tiling::default(),
         })

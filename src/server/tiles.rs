@@ -5,7 +5,7 @@
 
 use super::params::{ParamSpec, Params, parse_query};
 use super::{ApiError, App, AppState, MEDIA_JSON, check_id, json_response, link, timed};
-use crate::catalogue::{Placeholders, Tileset, TilesetId};
+use crate::catalogue::{Placeholders, Tileset, TilesetId, WEB_MERCATOR};
 use crate::lr65::Voce;
 use crate::tiles::cache::{Cached, CachedTile};
 use crate::tiles::matrix::{Limits, TileCoord, TileMatrixSet};
@@ -163,7 +163,6 @@ fn limits_json(limits: &[Limits]) -> Json {
 
 /// The links every description of a tileset carries: the tiling scheme and the tile template.
 fn tileset_links(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Vec<Json> {
-    let url = ts.url(base, tms.id);
     let mut item = link(
         ts.tile_template(base, tms.id, Placeholders::Ogc),
         "item",
@@ -171,7 +170,7 @@ fn tileset_links(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Vec<Json>
         "Le tessere vettoriali (Mapbox Vector Tile)",
     );
     item["templated"] = true.into();
-    vec![
+    let mut links = vec![
         link(
             format!("{base}/tileMatrixSets/{}", tms.id),
             REL_TILING_SCHEME,
@@ -179,13 +178,17 @@ fn tileset_links(base: &str, ts: &Tileset<'_>, tms: &TileMatrixSet) -> Vec<Json>
             "La griglia delle tessere",
         ),
         item,
-        link(
-            format!("{url}/tilejson.json{}", ts.query()),
+    ];
+    // TileJSON describes Web Mercator tiles only.
+    if tms.id == WEB_MERCATOR {
+        links.push(link(
+            ts.tilejson_url(base),
             "describedby",
             MEDIA_JSON,
             "TileJSON 3.0.0",
-        ),
-    ]
+        ));
+    }
+    links
 }
 
 fn summary_json(

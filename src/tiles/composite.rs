@@ -78,3 +78,82 @@ impl TileSource for Composite {
         Ok((!out.is_empty()).then(|| Bytes::from(out)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::flatgeobuf::FlatGeobufSource;
+    use crate::tiles::Tiling;
+    use crate::tiles::cache::{Cached, TileCache};
+    use crate::tiles::engine::{EngineLayer, EngineTiles};
+
+    fn layer(file: &str, name: &str) -> EngineLayer {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-data")
+            .join(file);
+        EngineLayer {
+            name: name.into(),
+            title: name.into(),
+            source: Arc::new(FlatGeobufSource::open(&path, &Default::default()).expect(file)),
+            tiling: Tiling::default(),
+        }
+    }
+
+    /// Over Florence: both layers have features there.
+    const TILE: TileCoord = TileCoord {
+        z: 9,
+        x: 271,
+        y: 187,
+    };
+
+    #[tokio::test]
+    async fn a_composite_tile_is_its_parts_tiles_joined() {
+        let (comuni, province) = (
+            layer("comuni_toscana.fgb", "comuni"),
+            layer("province_toscana.fgb", "province"),
+        );
+        let tms = TileMatrixSet::web_mercator_quad();
+        let both = EngineTiles::new(vec![province.clone(), comuni.clone()]);
+        let parts: Vec<Arc<dyn TileSource>> = vec![
+            Arc::new(EngineTiles::new(vec![province.clone()])),
+            Arc::new(EngineTiles::new(vec![comuni.clone()])),
+        ];
+        let composite = Composite::new(parts).expect("distinct layers");
+        let joined = composite.tile(&tms, TILE).await.unwrap().expect("features");
+        let whole = both.tile(&tms, TILE).await.unwrap().expect("features");
+        assert!(whole.len() > 1000);
+        assert_eq!(joined, whole);
+        let ids: Vec<&str> = composite
+            .info()
+            .layers
+            .iter()
+            .map(|l| l.id.as_str())
+            .collect();
+        assert_eq!(ids, ["province", "comuni"]);
+        // Nothing anywhere gives no tile.
+        let far = TileCoord { z: 9, x: 0, y: 0 };
+        assert_eq!(composite.tile(&tms, far).await.unwrap(), None);
+        // Two layers of one name would make an invalid tile.
+        let twice: Vec<Arc<dyn TileSource>> = vec![
+            Arc::new(EngineTiles::new(vec![comuni.clone()])),
+            Arc::new(EngineTiles::new(vec![comuni])),
+        ];
+        assert!(matches!(Composite::new(twice), Err(TileError::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn the_cache_serves_what_its_source_makes() {
+        let tms = TileMatrixSet::web_mercator_quad();
+        let engine = Arc::new(EngineTiles::new(vec![layer(
+            "comuni_toscana.fgb",
+            "comuni",
+        )]));
+        let cached = Cached::new(engine.clone(), Arc::new(TileCache::new(8)), "comuni");
+        assert!(cached.hit(&tms, TILE).await.is_none());
+        let first = cached.tile(&tms, TILE).await.unwrap();
+        assert_eq!(first, engine.tile(&tms, TILE).await.unwrap());
+        let hit = cached.hit(&tms, TILE).await.expect("kept");
+        assert_eq!(Some(hit.raw.clone()), first);
+        assert_eq!(cached.info().layers, engine.info().layers);
+    }
+}

@@ -329,3 +329,53 @@ impl FeatureSource for FlatGeobufSource {
         blocking::run(move |cancel| file.feature(&id, cancel)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comuni() -> FlatGeobuf {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/comuni_toscana.fgb");
+        FlatGeobuf::open(&path, &SourceOptions::default()).expect("the sample comuni")
+    }
+
+    #[test]
+    fn a_raised_cancel_stops_every_read() {
+        let file = comuni();
+        let cancel = super::super::Cancel::never();
+        let all = Query {
+            limit: 10,
+            ..Query::default()
+        };
+        assert_eq!(file.query(&all, &cancel).unwrap().features.len(), 10);
+        cancel.raise();
+        // A page, a filtered scan (its match list is not remembered half-made), a tile, a feature.
+        let filtered = Query {
+            equals: vec![(0, crate::source::Value::String("048017".into()))],
+            limit: 10,
+            ..Query::default()
+        };
+        for q in [&all, &filtered] {
+            assert!(matches!(
+                file.query(q, &cancel),
+                Err(SourceError::Cancelled)
+            ));
+        }
+        let tile = TileQuery {
+            bbox: Rect::new(Coord { x: 10.0, y: 43.0 }, Coord { x: 12.0, y: 44.0 }),
+            pixel: [0.0, 0.0],
+            columns: vec![],
+            max_features: 100,
+        };
+        assert!(matches!(
+            file.tile_features(&tile, &cancel),
+            Err(SourceError::Cancelled)
+        ));
+        assert!(matches!(
+            file.feature("0", &cancel),
+            Err(SourceError::Cancelled)
+        ));
+        let again = super::super::Cancel::never();
+        assert!(file.query(&filtered, &again).is_ok());
+    }
+}
