@@ -226,7 +226,7 @@ async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), Str
     // The first line on stdout is the URL: tests and scripts read it to find the port.
     println!("tessera: serving {n} collections at {url}");
     tracing::info!(%addr, collections = n, "listening");
-    server::serve(listener, server::router(app))
+    server::serve(listener, server::router(app), &config.server)
         .await
         .map_err(|e| e.to_string())
 }

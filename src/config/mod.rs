@@ -76,6 +76,13 @@ pub struct ServerConfig {
     pub tile_cache_mb: u64,
     /// `Cache-Control: max-age` for tiles, in seconds.
     pub tile_max_age: u32,
+    /// A request head must arrive within this many seconds; a kept-alive connection waits as
+    /// long for its next request. Slower clients are disconnected.
+    pub header_timeout_secs: u64,
+    /// Connections open at once; past it, new ones wait and idle ones are closed.
+    pub max_connections: usize,
+    /// On SIGTERM or Ctrl-C, open connections get this many seconds to finish.
+    pub shutdown_grace_secs: u64,
 }
 
 impl ServerConfig {
@@ -107,6 +114,9 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             tile_cache_mb: 256,
             tile_max_age: 3600,
+            header_timeout_secs: 10,
+            max_connections: 512,
+            shutdown_grace_secs: 10,
         }
     }
 }
@@ -312,6 +322,18 @@ impl Config {
                 format!(
                     "default_limit ({}) and max_limit ({}) must be at least 1, with default_limit <= max_limit",
                     s.default_limit, s.max_limit
+                ),
+            ));
+        }
+        if s.header_timeout_secs == 0 {
+            return Err(self.invalid("server.header_timeout_secs", "must be at least 1 (seconds)"));
+        }
+        if !(1..=100_000).contains(&s.max_connections) {
+            return Err(self.invalid(
+                "server.max_connections",
+                format!(
+                    "{}: give from 1 to 100000 (keep it under the open-file limit, `ulimit -n`)",
+                    s.max_connections
                 ),
             ));
         }
@@ -588,6 +610,23 @@ source = {{ flatgeobuf = "comuni.fgb" }}
         assert!(e.contains("colour"), "{e}");
         let e = err("[server]\nbindd = \"x\"\n");
         assert!(e.contains("bindd") && e.contains("bind"), "{e}");
+    }
+
+    #[test]
+    fn connection_settings_are_checked() {
+        for (text, key) in [
+            ("[server]\nmax_connections = 0\n", "server.max_connections"),
+            (
+                "[server]\nheader_timeout_secs = 0\n",
+                "server.header_timeout_secs",
+            ),
+        ] {
+            let e = err(text);
+            assert!(e.contains(key), "{e}");
+        }
+        let c = Config::parse("[server]\nmax_connections = 64\n", Path::new("t.toml")).unwrap();
+        assert_eq!(c.server.max_connections, 64);
+        assert_eq!(c.server.header_timeout_secs, 10);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod error;
 mod html;
 mod items;
 mod landing;
+mod listen;
 mod middleware;
 mod negotiate;
 mod openapi;
@@ -288,23 +289,19 @@ async fn timed<T, E: crate::error::Kind + std::fmt::Display>(
     }
 }
 
-/// Serves `router` on `listener` until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("installing a SIGTERM handler");
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-            tracing::info!("shutting down");
-        })
-        .await
+/// Serves `router` on `listener` until Ctrl-C or SIGTERM, with the connection limits of
+/// `config` (see [`listen`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    config: &ServerConfig,
+) -> std::io::Result<()> {
+    let limits = listen::Limits {
+        header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
+        max_connections: config.max_connections,
+        shutdown_grace: std::time::Duration::from_secs(config.shutdown_grace_secs),
+    };
+    listen::serve_until(listener, router, limits, listen::stop_signal()).await
 }
 
 #[cfg(test)]
