@@ -55,18 +55,16 @@ impl Drop for Guard {
 
 /// Runs `read` on the blocking pool. Dropping the returned future raises the flag `read`
 /// is given, so that it stops at its next check.
-pub async fn run<T: Send + 'static>(
-    read: impl FnOnce(&Cancel) -> Result<T, SourceError> + Send + 'static,
-) -> Result<T, SourceError> {
+pub async fn run<T: Send + 'static, E: From<SourceError> + Send + 'static>(
+    read: impl FnOnce(&Cancel) -> Result<T, E> + Send + 'static,
+) -> Result<T, E> {
     let cancel = Cancel::default();
     let guard = Guard(Some(cancel.clone()));
     let joined = tokio::task::spawn_blocking(move || read(&cancel)).await;
     guard.done();
     match joined {
         Ok(result) => result,
-        Err(e) => Err(SourceError::Internal(format!(
-            "a blocking read failed: {e}"
-        ))),
+        Err(e) => Err(SourceError::Internal(format!("a blocking read failed: {e}")).into()),
     }
 }
 
@@ -80,14 +78,12 @@ mod tests {
     async fn a_dropped_read_stops_at_its_next_check() {
         let rows = Arc::new(AtomicUsize::new(0));
         let counted = rows.clone();
-        let read = run(move |cancel| {
+        let read = run(move |cancel| -> Result<(), SourceError> {
             loop {
                 cancel.check()?;
                 counted.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(5));
             }
-            #[allow(unreachable_code)]
-            Ok(())
         });
         let waited = tokio::time::timeout(Duration::from_millis(100), read).await;
         assert!(waited.is_err(), "the read never ends by itself");
@@ -100,6 +96,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_finished_read_returns_its_value() {
-        assert_eq!(run(|c| c.check().map(|_| 7)).await.unwrap(), 7);
+        let seven: Result<u8, SourceError> = run(|c| c.check().map(|_| 7)).await;
+        assert_eq!(seven.unwrap(), 7);
     }
 }

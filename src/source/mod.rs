@@ -217,9 +217,21 @@ pub fn too_small(w: f64, h: f64, pixel: [f64; 2], polygonal: bool) -> bool {
     }
 }
 
+/// The tile reads of a backend whose reads block anyway (a file), callable with no runtime:
+/// a caller can then read and encode a tile in one trip to the blocking pool, or in a rayon
+/// worker, instead of awaiting the read and moving the features to another thread.
+pub trait BlockingFeatures: Send + Sync {
+    fn tile_features(&self, q: &TileQuery, cancel: &Cancel) -> Result<Vec<Feature>, SourceError>;
+}
+
 #[async_trait::async_trait]
 pub trait FeatureSource: Send + Sync + std::fmt::Debug {
     fn info(&self) -> &SourceInfo;
+
+    /// The same tile reads without a runtime, when the backend blocks anyway.
+    fn blocking(&self) -> Option<&dyn BlockingFeatures> {
+        None
+    }
     /// A page of the features that match `query`, and how many match in all.
     async fn query(&self, query: &Query) -> Result<Page, SourceError>;
     /// One feature by the id it is published under.

@@ -8,7 +8,7 @@ use super::matrix::{TileCoord, TileMatrixSet};
 use super::plan::{LayerPlan, plan_layer};
 use super::source::{Compression, TileLayerInfo, TileSource, TileSourceInfo};
 use super::{TileError, Tiling};
-use crate::source::{Feature, FeatureSource};
+use crate::source::{Cancel, Feature, FeatureSource, blocking};
 use bytes::Bytes;
 use std::sync::Arc;
 
@@ -91,6 +91,39 @@ impl EngineTiles {
         Ok(out)
     }
 
+    /// Plans, reads and encodes tile `coord` with no runtime, when every layer's source has
+    /// blocking reads ([`FeatureSource::blocking`]): for rayon workers, and for the blocking
+    /// pool. `None` when some source has only async reads.
+    pub fn render_blocking(
+        &self,
+        tms: &TileMatrixSet,
+        coord: TileCoord,
+        cancel: &Cancel,
+    ) -> Option<Result<Rendered, TileError>> {
+        let planned = match self.plan(tms, coord) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        self.read_and_encode(tms, &planned, cancel)
+    }
+
+    fn read_and_encode(
+        &self,
+        tms: &TileMatrixSet,
+        planned: &[(usize, LayerPlan)],
+        cancel: &Cancel,
+    ) -> Option<Result<Rendered, TileError>> {
+        let mut features = Vec::with_capacity(planned.len());
+        for (i, p) in planned {
+            let reader = self.layers[*i].source.blocking()?;
+            match reader.tile_features(&p.query, cancel) {
+                Ok(f) => features.push(f),
+                Err(e) => return Some(Err(e.into())),
+            }
+        }
+        Some(self.encode(tms, planned, &features))
+    }
+
     /// Plans, reads and encodes tile `coord`, with what went into it.
     pub async fn render(
         &self,
@@ -98,6 +131,18 @@ impl EngineTiles {
         coord: TileCoord,
     ) -> Result<Rendered, TileError> {
         let planned = self.plan(tms, coord)?;
+        if planned
+            .iter()
+            .all(|(i, _)| self.layers[*i].source.blocking().is_some())
+        {
+            // Files: read and encode in one trip to the blocking pool, on one thread.
+            let (this, tms) = (self.clone(), tms.clone());
+            return blocking::run(move |cancel| {
+                this.read_and_encode(&tms, &planned, cancel)
+                    .unwrap_or_else(|| Err(TileError::Internal("a reader went away".into())))
+            })
+            .await;
+        }
         let reads = planned
             .iter()
             .map(|(i, p)| self.layers[*i].source.tile_features(&p.query));
@@ -143,5 +188,49 @@ impl TileSource for EngineTiles {
     ) -> Result<Option<Bytes>, TileError> {
         let r = self.render(tms, coord).await?;
         Ok((!r.bytes.is_empty()).then(|| Bytes::from(r.bytes)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::flatgeobuf::FlatGeobufSource;
+
+    #[tokio::test]
+    async fn blocking_and_async_renders_agree() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/comuni_toscana.fgb");
+        let engine = EngineTiles::new(vec![EngineLayer {
+            name: "comuni".into(),
+            title: "Comuni".into(),
+            source: Arc::new(FlatGeobufSource::open(&path, &Default::default()).unwrap()),
+            tiling: Tiling::default(),
+        }]);
+        let tms = TileMatrixSet::web_mercator_quad();
+        for coord in [
+            TileCoord { z: 7, x: 67, y: 46 },
+            TileCoord {
+                z: 10,
+                x: 543,
+                y: 374,
+            },
+            TileCoord { z: 10, x: 0, y: 0 },
+        ] {
+            let rendered = engine.render(&tms, coord).await.unwrap();
+            let blocking = engine
+                .render_blocking(&tms, coord, &Cancel::never())
+                .expect("a file has blocking reads")
+                .unwrap();
+            assert_eq!(rendered.bytes, blocking.bytes, "{coord}");
+            assert_eq!(rendered.features, blocking.features, "{coord}");
+        }
+        assert!(
+            !engine
+                .render_blocking(&tms, TileCoord { z: 7, x: 67, y: 46 }, &Cancel::never())
+                .unwrap()
+                .unwrap()
+                .bytes
+                .is_empty()
+        );
     }
 }

@@ -16,8 +16,8 @@ mod query;
 mod read;
 
 use super::{
-    Feature, FeatureSource, Field, Page, Query, SourceError, SourceInfo, SourceOptions, TileQuery,
-    blocking,
+    Cancel, Feature, FeatureSource, Field, Page, Query, SourceError, SourceInfo, SourceOptions,
+    TileQuery, blocking,
 };
 use crate::crs::Transformer;
 use ::flatgeobuf::packed_r_tree::{NodeItem, PackedRTree};
@@ -308,10 +308,20 @@ impl FlatGeobufSource {
     }
 }
 
+impl super::BlockingFeatures for FlatGeobuf {
+    fn tile_features(&self, q: &TileQuery, cancel: &Cancel) -> Result<Vec<Feature>, SourceError> {
+        FlatGeobuf::tile_features(self, q, cancel)
+    }
+}
+
 #[async_trait::async_trait]
 impl FeatureSource for FlatGeobufSource {
     fn info(&self) -> &SourceInfo {
         &self.0.info
+    }
+
+    fn blocking(&self) -> Option<&dyn super::BlockingFeatures> {
+        Some(self.0.as_ref())
     }
 
     async fn query(&self, q: &Query) -> Result<Page, SourceError> {
