@@ -13,6 +13,8 @@ pub enum ErrorKind {
     Unavailable,
     /// A bug or a broken invariant. The message is for the log only.
     Internal,
+    /// The server is at capacity for this kind of work: the client should try again shortly.
+    Busy,
 }
 
 /// Implemented by every error type that can reach a client.

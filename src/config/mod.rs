@@ -83,9 +83,21 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// On SIGTERM or Ctrl-C, open connections get this many seconds to finish.
     pub shutdown_grace_secs: u64,
+    /// Tiles made at once (each holds its features in memory); 0: twice the cores.
+    pub max_renders: usize,
+    /// Tiles waiting to be made; past it, a request gets 503 with `Retry-After`.
+    pub max_queued_renders: usize,
 }
 
 impl ServerConfig {
+    /// `max_renders`, or twice the cores when it is 0.
+    pub fn render_limit(&self) -> usize {
+        match self.max_renders {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            n => n,
+        }
+    }
+
     /// Settings the environment overrides: `TESSERA_TILE_CACHE_MB`.
     pub fn apply_env(&mut self) -> Result<(), String> {
         if let Ok(v) = std::env::var("TESSERA_TILE_CACHE_MB") {
@@ -117,6 +129,8 @@ impl Default for ServerConfig {
             header_timeout_secs: 10,
             max_connections: 512,
             shutdown_grace_secs: 10,
+            max_renders: 0,
+            max_queued_renders: 256,
         }
     }
 }

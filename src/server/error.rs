@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct ApiError {
     pub status: StatusCode,
     pub detail: String,
+    /// Seconds after which the client may try again (`Retry-After`), for a server at capacity.
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -20,6 +22,7 @@ impl ApiError {
         ApiError {
             status,
             detail: detail.into(),
+            retry_after: None,
         }
     }
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
@@ -45,6 +48,18 @@ impl ApiError {
                 )
             }
             ErrorKind::Internal => ApiError::internal(what, e),
+            ErrorKind::Busy => {
+                tracing::warn!(what, "at capacity: request refused");
+                ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!(
+                            "{what}: the server is making as many tiles as it can; try again in a second"
+                        ),
+                    )
+                }
+            }
         }
     }
 
@@ -89,6 +104,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(s) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         res
     }
 }

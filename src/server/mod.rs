@@ -41,6 +41,8 @@ pub struct AppState {
     pub config: ServerConfig,
     pub matrix_sets: Vec<crate::tiles::matrix::TileMatrixSet>,
     pub tile_cache: Arc<crate::tiles::cache::TileCache>,
+    /// Tiles made at once, and waiting (`server.max_renders`, `max_queued_renders`).
+    pub renders: Arc<crate::tiles::limit::RenderLimit>,
     pub palette: crate::styles::Palette,
     html: html::Templates,
     /// The tile sources of the fixed tilesets, by key (`tiles::tile_sources`).
@@ -55,6 +57,10 @@ impl AppState {
             catalogue,
             matrix_sets: crate::tiles::matrix::TileMatrixSet::registry(),
             tile_cache: Arc::new(crate::tiles::cache::TileCache::new(config.tile_cache_mb)),
+            renders: Arc::new(crate::tiles::limit::RenderLimit::new(
+                config.render_limit(),
+                config.max_queued_renders,
+            )),
             palette: crate::styles::Palette::default(),
             config,
             html: html::Templates::new(),

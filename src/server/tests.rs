@@ -220,3 +220,48 @@ async fn each_kind_of_source_error_has_its_status_and_no_internals() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_render_queue_a_tile_gets_503_with_retry_after() {
+    let source = Arc::new(Slow {
+        info: info(),
+        rows: Arc::new(AtomicUsize::new(0)),
+    });
+    let config = ServerConfig {
+        request_timeout_secs: 1,
+        max_renders: 1,
+        max_queued_renders: 0,
+        ..ServerConfig::default()
+    };
+    let router = app_with(source, config);
+    let busy = router.clone();
+    let (first, second) = tokio::join!(
+        get(&router, "/collections/prova/tiles/WebMercatorQuad/8/93/135"),
+        async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let res = busy
+                .oneshot(
+                    axum::http::Request::get("/collections/prova/tiles/WebMercatorQuad/8/94/135")
+                        .header("host", "localhost")
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            (
+                res.status(),
+                res.headers().get("retry-after").cloned(),
+                std::time::Instant::now(),
+            )
+        }
+    );
+    assert_eq!(first.0, StatusCode::SERVICE_UNAVAILABLE, "{}", first.1);
+    assert!(
+        first.1.contains("longer than"),
+        "the first one timed out: {}",
+        first.1
+    );
+    let (status, retry, _) = second;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(retry.as_ref().and_then(|v| v.to_str().ok()), Some("1"));
+}

@@ -48,7 +48,12 @@ pub(super) fn tile_sources(app: &AppState) -> HashMap<String, Arc<Cached>> {
 
 fn cached(app: &AppState, ts: &Tileset<'_>) -> Arc<Cached> {
     let engine: Arc<dyn TileSource> = Arc::new(ts.engine());
-    Arc::new(Cached::new(engine, app.tile_cache.clone(), &ts.key()))
+    Arc::new(Cached::new(
+        engine,
+        app.tile_cache.clone(),
+        app.renders.clone(),
+        &ts.key(),
+    ))
 }
 
 impl AppState {

@@ -3,6 +3,7 @@
 //! one tile make it once. [`Cached`] puts it in front of any [`TileSource`].
 
 use super::TileError;
+use super::limit::RenderLimit;
 use super::matrix::{TileCoord, TileMatrixSet};
 use super::source::{Compression, TileSource, TileSourceInfo};
 use bytes::Bytes;
@@ -21,7 +22,10 @@ pub struct CachedTile {
 }
 
 impl CachedTile {
-    pub fn new(raw: Vec<u8>) -> CachedTile {
+    pub fn new(mut raw: Vec<u8>) -> CachedTile {
+        // A tile is written into a buffer that grew by doubling: kept as is, it would hold up
+        // to twice its size, which the cache's weigher does not count.
+        raw.shrink_to_fit();
         CachedTile {
             etag: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&raw)),
             raw: Bytes::from(raw),
@@ -42,7 +46,9 @@ impl CachedTile {
                 flate2::Compression::new(6),
             );
             enc.write_all(&self.raw).expect("writing to memory");
-            Bytes::from(enc.finish().expect("writing to memory"))
+            let mut gz = enc.finish().expect("writing to memory");
+            gz.shrink_to_fit();
+            Bytes::from(gz)
         })
     }
 
@@ -131,11 +137,18 @@ pub struct Cached {
     inner: Arc<dyn TileSource>,
     info: TileSourceInfo,
     cache: Arc<TileCache>,
+    /// Bounds the tiles made at once, across every source that shares it.
+    limit: Arc<RenderLimit>,
     tileset: Arc<str>,
 }
 
 impl Cached {
-    pub fn new(inner: Arc<dyn TileSource>, cache: Arc<TileCache>, tileset: &str) -> Cached {
+    pub fn new(
+        inner: Arc<dyn TileSource>,
+        cache: Arc<TileCache>,
+        limit: Arc<RenderLimit>,
+        tileset: &str,
+    ) -> Cached {
         let info = TileSourceInfo {
             compression: Compression::None,
             ..inner.info().clone()
@@ -144,6 +157,7 @@ impl Cached {
             inner,
             info,
             cache,
+            limit,
             tileset: Arc::from(tileset),
         }
     }
@@ -165,6 +179,7 @@ impl Cached {
         coord: TileCoord,
     ) -> Result<Arc<CachedTile>, Arc<TileError>> {
         let make = async {
+            let _running = self.limit.enter().await?;
             let tile = self.inner.tile(tms, coord).await?;
             match (tile, self.inner.info().compression) {
                 (None, _) => Ok(Vec::new()),

@@ -148,7 +148,8 @@ mod tests {
             "comuni_toscana.fgb",
             "comuni",
         )]));
-        let cached = Cached::new(engine.clone(), Arc::new(TileCache::new(8)), "comuni");
+        let limit = Arc::new(crate::tiles::limit::RenderLimit::new(2, 8));
+        let cached = Cached::new(engine.clone(), Arc::new(TileCache::new(8)), limit, "comuni");
         assert!(cached.hit(&tms, TILE).await.is_none());
         let first = cached.tile(&tms, TILE).await.unwrap();
         assert_eq!(first, engine.tile(&tms, TILE).await.unwrap());

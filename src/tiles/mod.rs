@@ -24,6 +24,7 @@ pub mod clip;
 pub mod composite;
 pub mod encode;
 pub mod engine;
+pub mod limit;
 pub mod matrix;
 pub mod mvt;
 pub mod plan;
@@ -51,6 +52,9 @@ pub enum TileError {
     Invalid(String),
     #[error("{0}")]
     Internal(String),
+    /// Too many tiles are being made and waiting already.
+    #[error("too many tiles are being made right now")]
+    Busy,
     /// One failure handed to every caller that waited for the same tile.
     #[error(transparent)]
     Shared(std::sync::Arc<TileError>),
@@ -63,6 +67,7 @@ impl Kind for TileError {
             TileError::Invalid(_) => ErrorKind::BadRequest,
             TileError::Crs(_) | TileError::Internal(_) => ErrorKind::Internal,
             TileError::Shared(e) => e.kind(),
+            TileError::Busy => ErrorKind::Busy,
         }
     }
 }
