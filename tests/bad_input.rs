@@ -181,3 +181,64 @@ fn server_survives_a_burst_of_bad_requests() {
     }
     assert_eq!(s.get("/health").status, 200);
 }
+
+/// Sends `raw` as is on a fresh connection and reads the reply's status line and body.
+fn send_raw(addr: &str, raw: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    c.write_all(raw.as_bytes()).unwrap();
+    let mut reply = Vec::new();
+    let _ = c.read_to_end(&mut reply);
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[test]
+fn http_1_1_requests_carry_one_valid_host() {
+    let s = Server::sample();
+    let a = &s.addr;
+    for raw in [
+        "GET /collections HTTP/1.1\r\nConnection: close\r\n\r\n".to_string(),
+        format!("GET /collections HTTP/1.1\r\nHost: {a}\r\nHost: {a}\r\nConnection: close\r\n\r\n"),
+        "GET /collections HTTP/1.1\r\nHost: a b<c>\r\nConnection: close\r\n\r\n".into(),
+        "GET /collections HTTP/1.1\r\nHost: user@example.it\r\nConnection: close\r\n\r\n".into(),
+    ] {
+        let reply = send_raw(a, &raw);
+        assert!(reply.starts_with("HTTP/1.1 400"), "{raw:?}: {reply:.120}");
+        assert!(reply.contains("application/problem+json"), "{reply:.300}");
+        assert!(reply.contains("Host"), "{reply}");
+    }
+    // HTTP/1.0 may leave it out; a valid one is served.
+    let reply = send_raw(a, "GET /collections HTTP/1.0\r\n\r\n");
+    assert!(
+        reply.starts_with("HTTP/1.0 200") || reply.starts_with("HTTP/1.1 200"),
+        "{reply:.120}"
+    );
+    assert_eq!(s.get("/collections").status, 200);
+}
+
+#[test]
+fn refused_codings_get_an_exception_not_the_resource() {
+    let s = Server::sample();
+    for path in [
+        "/collections/comuni",
+        "/collections/comuni/tiles/WebMercatorQuad/8/93/136",
+        "/collections/nessuna",
+    ] {
+        let r = s.get_with(path, &[("Accept-Encoding", "identity;q=0")]);
+        r.assert_exception(406);
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{path}");
+        assert!(r.header("etag").is_none(), "{path}");
+        assert!(
+            !r.text().contains("\"links\""),
+            "{path}: carries the resource"
+        );
+    }
+    // gzip accepted: served.
+    let r = s.get_with(
+        "/collections/comuni",
+        &[("Accept-Encoding", "gzip, identity;q=0")],
+    );
+    assert_eq!(r.status, 200);
+}

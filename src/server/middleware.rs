@@ -8,8 +8,31 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// Refuses over-long URLs before any routing or parsing.
+/// What is wrong with the request's `Host`, if anything. RFC 9112 §3.2: an HTTP/1.1 request
+/// carries exactly one, a valid host[:port] (links are built from it); HTTP/1.0 may omit it.
+fn host_problem(req: &Request) -> Option<String> {
+    let hosts: Vec<&HeaderValue> = req.headers().get_all(header::HOST).iter().collect();
+    match hosts.as_slice() {
+        [] if req.version() == axum::http::Version::HTTP_10 => None,
+        [] => Some("an HTTP/1.1 request needs a Host header".into()),
+        [h] => {
+            let valid = h.to_str().ok().is_some_and(|v| {
+                !v.is_empty()
+                    && v.parse::<axum::http::uri::Authority>().is_ok()
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            });
+            (!valid).then(|| "the Host header is not a valid host[:port]".into())
+        }
+        _ => Some("a request carries one Host header, not several".into()),
+    }
+}
+
+/// Refuses requests with a wrong `Host` and over-long URLs, before any routing or parsing.
 pub async fn guard_uri(req: Request, next: Next, max_len: usize) -> Response {
+    if let Some(problem) = host_problem(&req) {
+        return ApiError::bad_request(problem).into_response();
+    }
     let uri = req.uri();
     let len = uri.path_and_query().map_or(0, |p| p.as_str().len())
         + uri.authority().map_or(0, |a| a.as_str().len());
@@ -21,6 +44,24 @@ pub async fn guard_uri(req: Request, next: Next, max_len: usize) -> Response {
         .into_response();
     }
     next.run(req).await
+}
+
+/// A request whose `Accept-Encoding` refuses every coding offered (gzip, br and identity)
+/// gets a 406 exception here, before any work: the compression layer would answer 406 with
+/// the resource (or another error) as its body.
+pub async fn refused_coding(req: Request, next: Next) -> Response {
+    let h = req.headers();
+    if ["identity", "gzip", "br"]
+        .iter()
+        .any(|c| super::negotiate::accepts_coding(h, c))
+    {
+        return next.run(req).await;
+    }
+    ApiError::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "Accept-Encoding refuses every coding offered here: accept gzip, br or identity",
+    )
+    .into_response()
 }
 
 fn etag_matches(if_none_match: &str, etag: &str) -> bool {

@@ -156,6 +156,7 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::conditional(req, next, max_age)
         }))
+        .layer(axum::middleware::from_fn(middleware::refused_coding))
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::guard_uri(req, next, max_url)
         }))

@@ -61,6 +61,35 @@ impl Format {
 /// The absolute base URL (no trailing slash): the configured public URL, or what the request
 /// says through `Host` (and `X-Forwarded-Proto`/`X-Forwarded-Host` when the operator says a
 /// proxy sets them: otherwise any client could make the links, and a shared cache, point elsewhere).
+/// Whether `Accept-Encoding` takes `coding` (RFC 9110 §12.5.3): the coding's own q-value,
+/// else that of `*`; a coding not named at all is refused, but for identity, which is always
+/// acceptable unless refused. No header at all takes identity only.
+pub fn accepts_coding(headers: &HeaderMap, coding: &str) -> bool {
+    let (mut own, mut any) = (None, None);
+    let parts = headers
+        .get_all(axum::http::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','));
+    for part in parts {
+        let mut it = part.split(';');
+        let name = it.next().unwrap_or("").trim();
+        let q = it
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case(coding) {
+            own = Some(q);
+        } else if name == "*" {
+            any = Some(q);
+        }
+    }
+    match own.or(any) {
+        Some(q) => q > 0.0,
+        None => coding == "identity",
+    }
+}
+
 pub fn base_url(public_url: Option<&str>, trust_proxy: bool, headers: &HeaderMap) -> String {
     if let Some(u) = public_url {
         return u.trim_end_matches('/').to_string();

@@ -540,7 +540,7 @@ pub async fn tile(
             },
         }));
     }
-    let gzip = accepts_gzip(&headers);
+    let gzip = super::negotiate::accepts_coding(&headers, "gzip");
     // A hit is answered here, without a trip to the blocking pool (unless it still has to be
     // compressed for this client).
     if let Some(hit) = source.hit(tms, coord).await
@@ -560,24 +560,6 @@ pub async fn tile(
         .map_err(|e| ApiError::internal(&label, &e))?;
     }
     Ok(tile_response(&tile, gzip, app.config.tile_max_age))
-}
-
-/// Whether `Accept-Encoding` takes gzip (and does not refuse it with q=0).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|part| {
-            let mut it = part.split(';');
-            let coding = it.next().unwrap_or("").trim();
-            let q = it
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|v| v.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
-        })
 }
 
 fn tile_response(tile: &CachedTile, gzip: bool, max_age: u32) -> Response {
@@ -621,11 +603,17 @@ mod tests {
             m.insert(header::ACCEPT_ENCODING, v.parse().unwrap());
             m
         };
-        assert!(accepts_gzip(&h("gzip, deflate, br")));
-        assert!(accepts_gzip(&h("br;q=1.0, gzip;q=0.8")));
-        assert!(accepts_gzip(&h("*")));
-        assert!(!accepts_gzip(&h("gzip;q=0")));
-        assert!(!accepts_gzip(&h("br")));
-        assert!(!accepts_gzip(&HeaderMap::new()));
+        let gzip = |m: &HeaderMap| super::super::negotiate::accepts_coding(m, "gzip");
+        let identity = |m: &HeaderMap| super::super::negotiate::accepts_coding(m, "identity");
+        assert!(gzip(&h("gzip, deflate, br")));
+        assert!(gzip(&h("br;q=1.0, gzip;q=0.8")));
+        assert!(gzip(&h("*")));
+        assert!(!gzip(&h("gzip;q=0")));
+        assert!(!gzip(&h("gzip;q=0, *")), "its own q wins over *");
+        assert!(!gzip(&h("br")));
+        assert!(!gzip(&HeaderMap::new()));
+        assert!(identity(&HeaderMap::new()) && identity(&h("br")));
+        assert!(!identity(&h("identity;q=0")) && !identity(&h("*;q=0")));
+        assert!(identity(&h("*;q=0, identity")));
     }
 }
