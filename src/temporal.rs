@@ -27,14 +27,17 @@ impl Interval {
     }
 }
 
-/// Parses an RFC 3339 date-time (`2024-05-01T10:00:00Z`) or a date (`2024-05-01`, as
-/// midnight UTC; with `end_of_day` the last second of that day).
-pub fn parse_instant(s: &str, end_of_day: bool) -> Option<Instant> {
-    let s = s.trim();
+/// Parses an RFC 3339 date-time (`2024-05-01T10:00:00Z`, with `Z` or an offset of at most
+/// 23:59) or a full date (`2024-05-01`, as midnight UTC; with `end_of_day` the last second of
+/// that day), and nothing else: what a client may send.
+pub fn parse_rfc3339(s: &str, end_of_day: bool) -> Option<Instant> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t.unix_timestamp());
+        // The parser takes offsets up to 25:59; RFC 3339's hours stop at 23.
+        return (t.offset().whole_hours().abs() <= 23).then(|| t.unix_timestamp());
     }
-    if let Ok(d) = Date::parse(s, &Iso8601::DATE) {
+    if s.len() == 10
+        && let Ok(d) = Date::parse(s, &Iso8601::DATE)
+    {
         let t = if end_of_day {
             Time::from_hms(23, 59, 59).ok()?
         } else {
@@ -42,7 +45,16 @@ pub fn parse_instant(s: &str, end_of_day: bool) -> Option<Instant> {
         };
         return Some(PrimitiveDateTime::new(d, t).assume_utc().unix_timestamp());
     }
-    // Date-times without an offset (as FlatGeobuf files often store them) are read as UTC.
+    None
+}
+
+/// Parses a stored time value: what [`parse_rfc3339`] takes, and date-times without an
+/// offset (as FlatGeobuf files often store them), read as UTC.
+pub fn parse_instant(s: &str, end_of_day: bool) -> Option<Instant> {
+    let s = s.trim();
+    if let Some(t) = parse_rfc3339(s, end_of_day) {
+        return Some(t);
+    }
     if let Ok(t) = PrimitiveDateTime::parse(s, &Iso8601::DEFAULT) {
         return Some(t.assume_utc().unix_timestamp());
     }
@@ -56,7 +68,7 @@ pub fn parse_datetime_param(s: &str) -> Result<Interval, String> {
         if v.is_empty() || v == ".." {
             Ok(None)
         } else {
-            parse_instant(v, end).map(Some).ok_or_else(|| {
+            parse_rfc3339(v, end).map(Some).ok_or_else(|| {
                 format!("`{v}` is not an RFC 3339 date or date-time (e.g. 2024-05-01 or 2024-05-01T10:00:00Z)")
             })
         }
@@ -117,9 +129,20 @@ mod tests {
             "2020-13-01",
             "2021-01-01/2020-01-01",
             "a/b/c",
+            "2020-01-01T00:00:00+25:00",
+            "2020-01-01T00:00:00+24:00",
+            "2020-01-01T00:00:00",
+            "2020-1-1",
         ] {
             assert!(parse_datetime_param(bad).is_err(), "{bad}");
         }
+        assert!(parse_datetime_param("2020-01-01T00:00:00+23:59").is_ok());
+        assert!(parse_datetime_param("2020-01-01T00:00:00-05:00").is_ok());
+        // Stored values may lack an offset: read as UTC.
+        assert_eq!(
+            parse_instant("2020-01-01T00:00:00", false),
+            parse_instant("2020-01-01T00:00:00Z", false)
+        );
     }
 
     #[test]

@@ -344,6 +344,19 @@ fn datetime_filters_temporal_layers() {
     assert!(ext[0].as_str().unwrap().starts_with("19"), "{ext}");
 }
 
+/// OGC API - Features /req/core/fc-time-response: on a collection without time, `datetime` is
+/// accepted and every feature (having no time) matches it.
+#[test]
+fn datetime_on_a_collection_without_time_matches_every_feature() {
+    let s = Server::sample();
+    let all = s.json("/collections/comuni/items?limit=1")["numberMatched"].clone();
+    assert!(all.as_u64().unwrap() > 200);
+    for dt in ["2020-01-01", "1900-01-01T00:00:00Z/..", "../2020-12-31"] {
+        let page = s.json(&format!("/collections/comuni/items?limit=1&datetime={dt}"));
+        assert_eq!(page["numberMatched"], all, "{dt}");
+    }
+}
+
 #[test]
 fn property_filters_match_brute_force() {
     let s = Server::sample();

@@ -82,18 +82,17 @@ pub fn datetime_param() -> ParamSpec {
     }
 }
 
-/// Every parameter of a collection's items: the shared ones, `datetime` for temporal layers,
-/// and one equality filter per simple property.
+/// Every parameter of a collection's items: the shared ones (`datetime` too: on a collection
+/// without time every feature matches it, as OGC API - Features requires), and one equality
+/// filter per simple property.
 pub fn items_params(layer: &Layer, server: &ServerConfig) -> Vec<ParamSpec> {
     let mut v = vec![
         format_param(),
         limit_param(server),
         offset_param(),
         bbox_param(),
+        datetime_param(),
     ];
-    if layer.source.info().temporal_extent.is_some() {
-        v.push(datetime_param());
-    }
     for field in &layer.source.info().fields {
         if field.kind.filterable() && !RESERVED.contains(&field.name.as_str()) {
             let mut schema = json!({"type": field.kind.json_type()});

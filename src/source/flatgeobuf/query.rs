@@ -153,6 +153,17 @@ impl FlatGeobuf {
 
     /// A page of the features matching `q`, and how many match in all.
     pub fn query(&self, q: &Query, cancel: &Cancel) -> Result<Page, SourceError> {
+        // Without a time property every feature matches `datetime`: no need to read them.
+        let untimed;
+        let q = if q.datetime.is_some() && self.temporal.is_none() {
+            untimed = Query {
+                datetime: None,
+                ..q.clone()
+            };
+            &untimed
+        } else {
+            q
+        };
         self.check_unchanged()?;
         let matched = self.matching(q, cancel)?;
         let total = matched.as_ref().map_or(self.slots.len(), |m| m.len()) as u64;
