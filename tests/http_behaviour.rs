@@ -185,6 +185,35 @@ fn request_logs_are_structured() {
 }
 
 #[test]
+fn access_log_errors_keeps_only_what_needs_a_look() {
+    let dir = common::temp_dir();
+    let config = dir.join("tessera.toml");
+    std::fs::write(&config, "[server]\naccess_log = \"errors\"\n").unwrap();
+    let comuni = common::repo().join("sample-data/comuni_toscana.fgb");
+    let s = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        comuni.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        s.get("/collections/comuni_toscana/items?limit=1").status,
+        200
+    );
+    assert_eq!(s.get("/collections/nessuna").status, 404);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let log = std::fs::read_to_string(&s.stderr).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("/collections/nessuna") && l.contains("status=404")),
+        "{log}"
+    );
+    assert!(
+        !log.lines().any(|l| l.contains("status=200")),
+        "a success was logged: {log}"
+    );
+}
+
+#[test]
 fn links_ignore_forwarded_headers_unless_trusted() {
     let s = Server::sample();
     let v = s

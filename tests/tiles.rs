@@ -738,6 +738,20 @@ fn gdal_reads_a_tile() {
         &format!("/tiles/WebMercatorQuad/8/{y}/{x}?collections=comuni"),
     );
     assert_eq!(count, mine[0].features.len() as u64);
+    // The README's form, which Debian's GDAL 3.6 opens: the dataset tile at 8/93/136.
+    let readme = s.url("/tiles/WebMercatorQuad/8/93/136");
+    let out = std::process::Command::new("ogrinfo")
+        .args([
+            "-ro",
+            "-al",
+            "-so",
+            &format!("MVT:/vsicurl?url={readme}&use_head=no"),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Layer name: comuni"), "{text}");
     assert!(text.contains("istat: String"), "{text}");
 }
 

@@ -87,6 +87,34 @@ pub struct ServerConfig {
     pub max_renders: usize,
     /// Tiles waiting to be made; past it, a request gets 503 with `Retry-After`.
     pub max_queued_renders: usize,
+    /// Which requests get a log line.
+    pub access_log: AccessLog,
+}
+
+/// Which requests get a log line (`server.access_log`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessLog {
+    /// Every request.
+    All,
+    /// Errors (4xx, 5xx) and requests slower than a second: under heavy load the log stays
+    /// small, and what needs a look is still there.
+    Errors,
+    Off,
+}
+
+impl AccessLog {
+    pub fn logs(self, status: axum::http::StatusCode, latency: std::time::Duration) -> bool {
+        match self {
+            AccessLog::All => true,
+            AccessLog::Errors => {
+                status.is_client_error()
+                    || status.is_server_error()
+                    || latency >= std::time::Duration::from_secs(1)
+            }
+            AccessLog::Off => false,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -131,6 +159,7 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 10,
             max_renders: 0,
             max_queued_renders: 256,
+            access_log: AccessLog::All,
         }
     }
 }
@@ -641,6 +670,22 @@ source = {{ flatgeobuf = "comuni.fgb" }}
         let c = Config::parse("[server]\nmax_connections = 64\n", Path::new("t.toml")).unwrap();
         assert_eq!(c.server.max_connections, 64);
         assert_eq!(c.server.header_timeout_secs, 10);
+    }
+
+    #[test]
+    fn access_log_modes() {
+        use axum::http::StatusCode;
+        let fast = std::time::Duration::from_millis(3);
+        let slow = std::time::Duration::from_secs(2);
+        assert!(AccessLog::All.logs(StatusCode::OK, fast));
+        assert!(!AccessLog::Errors.logs(StatusCode::OK, fast));
+        assert!(AccessLog::Errors.logs(StatusCode::OK, slow));
+        assert!(AccessLog::Errors.logs(StatusCode::NOT_FOUND, fast));
+        assert!(AccessLog::Errors.logs(StatusCode::SERVICE_UNAVAILABLE, fast));
+        assert!(!AccessLog::Off.logs(StatusCode::INTERNAL_SERVER_ERROR, slow));
+        let c = Config::parse("[server]\naccess_log = \"errors\"\n", Path::new("t.toml")).unwrap();
+        assert_eq!(c.server.access_log, AccessLog::Errors);
+        assert!(err("[server]\naccess_log = \"some\"\n").contains("errors"));
     }
 
     #[test]

@@ -93,6 +93,7 @@ impl AppState {
 pub fn router(app: App) -> Router {
     let max_url = app.config.max_url_length;
     let max_age = app.config.cache_max_age;
+    let access_log = app.config.access_log;
     let router = Router::new()
         .route("/", get(landing::landing))
         .route("/conformance", get(landing::conformance))
@@ -166,8 +167,10 @@ pub fn router(app: App) -> Router {
                     tracing::info_span!("request", method = %req.method(), uri = %req.uri())
                 })
                 .on_response(
-                    |res: &Response, latency: std::time::Duration, _span: &tracing::Span| {
-                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+                    move |res: &Response, latency: std::time::Duration, _span: &tracing::Span| {
+                        if access_log.logs(res.status(), latency) {
+                            tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+                        }
                     },
                 ),
         )
