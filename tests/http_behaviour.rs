@@ -229,3 +229,96 @@ fn links_ignore_forwarded_headers_unless_trusted() {
         assert!(l["href"].as_str().unwrap().starts_with(&s.url("/")), "{l}");
     }
 }
+
+#[test]
+fn byte_ranges_of_tiles_and_documents() {
+    let s = Server::sample();
+    let tile = "/collections/comuni/tiles/WebMercatorQuad/8/93/136";
+    for (path, enc) in [
+        (tile, "gzip"),
+        (tile, "identity"),
+        ("/collections", "identity"),
+    ] {
+        let whole = s.get_with(path, &[("Accept-Encoding", enc)]);
+        assert_eq!(whole.status, 200, "{path}");
+        assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+        let len = whole.body.len();
+        assert!(len > 100, "{path}: {len}");
+        let etag = whole.header("etag").unwrap().to_string();
+
+        let r = s.get_with(path, &[("Accept-Encoding", enc), ("Range", "bytes=10-19")]);
+        assert_eq!(r.status, 206, "{path}");
+        assert_eq!(
+            r.header("content-range"),
+            Some(format!("bytes 10-19/{len}").as_str())
+        );
+        assert_eq!(r.body, whole.body[10..20]);
+
+        let r = s.get_with(path, &[("Accept-Encoding", enc), ("Range", "bytes=-5")]);
+        assert_eq!(r.body, whole.body[len - 5..], "{path}: suffix");
+
+        // Two ranges: multipart/byteranges with each part and its Content-Range.
+        let r = s.get_with(
+            path,
+            &[("Accept-Encoding", enc), ("Range", "bytes=0-3,20-29")],
+        );
+        assert_eq!(r.status, 206);
+        let ct = r.header("content-type").unwrap().to_string();
+        let boundary = ct
+            .strip_prefix("multipart/byteranges; boundary=")
+            .expect(&ct);
+        let body = &r.body;
+        let find = |needle: &[u8]| body.windows(needle.len()).position(|w| w == needle);
+        for (a, b) in [(0usize, 3usize), (20, 29)] {
+            let head = format!("Content-Range: bytes {a}-{b}/{len}\r\n\r\n");
+            let at = find(head.as_bytes()).expect("a part") + head.len();
+            assert_eq!(&body[at..at + b - a + 1], &whole.body[a..=b]);
+        }
+        assert!(find(format!("--{boundary}--").as_bytes()).is_some());
+
+        // Past the end: 416 with the length.
+        let r = s.get_with(
+            path,
+            &[
+                ("Accept-Encoding", enc),
+                ("Range", &format!("bytes={len}-")),
+            ],
+        );
+        r.assert_exception(416);
+        assert_eq!(
+            r.header("content-range"),
+            Some(format!("bytes */{len}").as_str())
+        );
+
+        // If-Range of another version: the whole body; of this one: the range.
+        let r = s.get_with(
+            path,
+            &[
+                ("Accept-Encoding", enc),
+                ("Range", "bytes=0-9"),
+                ("If-Range", "\"other\""),
+            ],
+        );
+        assert_eq!((r.status, r.body.len()), (200, len));
+        let r = s.get_with(
+            path,
+            &[
+                ("Accept-Encoding", enc),
+                ("Range", "bytes=0-9"),
+                ("If-Range", &etag),
+            ],
+        );
+        assert_eq!((r.status, r.body.len()), (206, 10));
+        // HEAD: the same headers, no body.
+        let r = s.request(
+            "HEAD",
+            path,
+            &[("Accept-Encoding", enc), ("Range", "bytes=0-9")],
+        );
+        assert_eq!(r.status, 206);
+        assert_eq!(
+            r.header("content-range"),
+            Some(format!("bytes 0-9/{len}").as_str())
+        );
+    }
+}

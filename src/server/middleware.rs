@@ -1,5 +1,5 @@
-//! Request guards and conditional GET: strong ETags, `304 Not Modified`, `Cache-Control`, and
-//! HEAD answered with the same headers as GET.
+//! Request guards and conditional GET: strong ETags, `304 Not Modified`, `Cache-Control`, byte
+//! ranges ([`super::ranges`]), and HEAD answered with the same headers as GET.
 
 use super::error::ApiError;
 use axum::body::Body;
@@ -80,11 +80,17 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
         // Run the GET so the validators describe the body a GET would return.
         *req.method_mut() = Method::GET;
     }
-    let if_none_match = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let h = req.headers();
+    let text = |name: header::HeaderName| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (if_none_match, range, if_range) = (
+        text(header::IF_NONE_MATCH),
+        text(header::RANGE),
+        text(header::IF_RANGE),
+    );
     let res = next.run(req).await;
     if res.status() != StatusCode::OK {
         return strip_if_head(res, head);
@@ -145,6 +151,27 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     parts.headers.remove(header::TRANSFER_ENCODING);
+    parts
+        .headers
+        .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // A range of this version only: an `If-Range` naming another sends it whole.
+    let current = if_range.is_none_or(|tag| tag.trim() == etag);
+    if let Some(range) = range.filter(|_| current) {
+        match super::ranges::parse(&range, bytes.len() as u64) {
+            super::ranges::Ranges::Whole => {}
+            super::ranges::Ranges::Unsatisfiable => {
+                return super::ranges::unsatisfiable(bytes.len() as u64);
+            }
+            super::ranges::Ranges::Parts(parts_asked) => {
+                let res = super::ranges::answer(
+                    Response::from_parts(parts, Body::empty()),
+                    &bytes,
+                    &parts_asked,
+                );
+                return strip_if_head(res, head);
+            }
+        }
+    }
     if head {
         return Response::from_parts(parts, Body::empty());
     }

@@ -12,6 +12,7 @@ mod middleware;
 mod negotiate;
 mod openapi;
 mod params;
+mod ranges;
 mod styles;
 mod tiles;
 
