@@ -322,3 +322,24 @@ fn byte_ranges_of_tiles_and_documents() {
         );
     }
 }
+
+#[test]
+fn health_reports_the_tile_cache_and_renders() {
+    let s = Server::sample();
+    let before = s.json("/health");
+    assert_eq!(before["tile_cache"]["tiles"], 0);
+    assert_eq!(before["tile_cache"]["limit_bytes"], 256 * 1024 * 1024);
+    assert_eq!(
+        s.get("/collections/comuni/tiles/WebMercatorQuad/8/93/136")
+            .status,
+        200
+    );
+    let after = s.json("/health");
+    assert_eq!(after["tile_cache"]["tiles"], 1);
+    assert!(
+        after["tile_cache"]["bytes"].as_u64().unwrap() > 1000,
+        "{after}"
+    );
+    assert_eq!(after["renders"]["running"], 0);
+    assert_eq!(after["renders"]["queued"], 0);
+}

@@ -149,10 +149,14 @@ pub async fn conformance(
 /// Liveness and a summary: 200 while the server runs, with the number of layers published.
 pub async fn health(State(app): State<App>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     parse_query(raw.as_deref(), &[])?;
+    let (entries, bytes) = app.tile_cache.usage().await;
+    let (running, queued) = app.renders.load();
     let body = json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "collections": app.catalogue.layers().len(),
+        "tile_cache": {"tiles": entries, "bytes": bytes, "limit_bytes": app.config.tile_cache_mb * 1024 * 1024},
+        "renders": {"running": running, "queued": queued},
     });
     Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON))
 }

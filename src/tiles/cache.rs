@@ -117,14 +117,14 @@ impl TileCache {
         }
     }
 
-    /// Tiles currently held (an estimate while entries are being evicted).
-    pub async fn entries(&self) -> u64 {
+    /// Tiles held and their weight in bytes, once pending evictions are done.
+    pub async fn usage(&self) -> (u64, u64) {
         match &self.inner {
             Some(c) => {
                 c.run_pending_tasks().await;
-                c.entry_count()
+                (c.entry_count(), c.weighted_size())
             }
-            None => 0,
+            None => (0, 0),
         }
     }
 }
