@@ -13,7 +13,7 @@ python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 # QGIS 3.22 with its Python bindings, for tests/qgis.rs (Debian's own Python, /usr/bin/python3).
 /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need_apt+=(python3-qgis)
 if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "== installing ${need_apt[*]}"
+  echo "== installing ${need_apt[*]} with apt-get (a few minutes on a fresh machine)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
@@ -47,5 +47,5 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy -j2 --all-targets -- -D warnings
-echo "== cargo test"
+echo "== cargo test (the first build compiles every dependency: about 10 minutes on 2 cores)"
 cargo test -j2 --all-targets
