@@ -124,7 +124,7 @@ fn tileset_id(path: &HashMap<String, String>, params: &Params) -> Result<Tileset
 pub(super) fn resolve<'a>(app: &'a AppState, id: &TilesetId) -> Result<Tileset<'a>, ApiError> {
     if let TilesetId::Collection(c) = id {
         // Not found says so as every collection resource does.
-        app.layer(Ok(c.clone()))?;
+        return Ok(Tileset::of_collection(app.layer(Ok(c.clone()))?));
     }
     app.catalogue
         .tileset(id, &app.config.title)

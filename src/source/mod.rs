@@ -1,7 +1,7 @@
 //! Where features come from. Every backend of features (FlatGeobuf today, PostGIS tables
 //! next) implements [`FeatureSource`]; nothing above this module knows which one it talks to.
-//! Backends that give finished tiles instead (archives, `ST_AsMVT`) are tile sources, in
-//! [`crate::tiles`].
+//! Backends that give finished tiles instead (archives, `ST_AsMVT`) are tile sources, in the
+//! tiles module above this one.
 //!
 //! The trait is async, as a database client is. A backend that reads files does its work on
 //! tokio's blocking pool through [`blocking::run`], which stops the work when the caller's

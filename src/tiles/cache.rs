@@ -8,7 +8,7 @@ use super::matrix::{TileCoord, TileMatrixSet};
 use super::source::{Compression, TileSource, TileSourceInfo};
 use bytes::Bytes;
 use std::future::Future;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
 /// A tile as served: its bytes, their gzip form once asked for, and a validator.
@@ -184,11 +184,9 @@ impl Cached {
             match (tile, self.inner.info().compression) {
                 (None, _) => Ok(Vec::new()),
                 (Some(b), Compression::None) => Ok(Vec::from(b)),
-                (Some(b), Compression::Gzip) => {
+                (Some(b), gzip) => {
                     let mut raw = Vec::with_capacity(b.len() * 3);
-                    flate2::read::GzDecoder::new(&b[..])
-                        .read_to_end(&mut raw)
-                        .map_err(|e| TileError::Internal(format!("a gzipped tile: {e}")))?;
+                    super::inflate_into(&b, gzip, &mut raw)?;
                     Ok(raw)
                 }
             }

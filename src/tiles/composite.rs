@@ -6,7 +6,6 @@ use super::TileError;
 use super::matrix::{TileCoord, TileMatrixSet};
 use super::source::{Compression, TileSource, TileSourceInfo};
 use bytes::Bytes;
-use std::io::Read;
 use std::sync::Arc;
 
 #[derive(Debug)]
@@ -66,14 +65,7 @@ impl TileSource for Composite {
         let mut out = Vec::new();
         for (part, tile) in self.parts.iter().zip(tiles) {
             let Some(tile) = tile else { continue };
-            match part.info().compression {
-                Compression::None => out.extend_from_slice(&tile),
-                Compression::Gzip => {
-                    flate2::read::GzDecoder::new(&tile[..])
-                        .read_to_end(&mut out)
-                        .map_err(|e| TileError::Internal(format!("a gzipped tile: {e}")))?;
-                }
-            }
+            super::inflate_into(&tile, part.info().compression, &mut out)?;
         }
         Ok((!out.is_empty()).then(|| Bytes::from(out)))
     }

@@ -34,7 +34,7 @@ mod source;
 mod tiling;
 
 pub use sink::{SinkError, TileSink};
-pub use source::{Compression, TileLayerInfo, TileSource, TileSourceInfo};
+pub use source::{Compression, TileLayerInfo, TileSource, TileSourceInfo, inflate_into};
 pub use tiling::{LevelDetail, Tiling};
 
 use crate::crs::CrsError;

@@ -100,6 +100,24 @@ impl TileSourceInfo {
     }
 }
 
+/// Appends `tile`, compressed as `compression` says, to `out` as plain MVT bytes.
+pub fn inflate_into(
+    tile: &[u8],
+    compression: Compression,
+    out: &mut Vec<u8>,
+) -> Result<(), TileError> {
+    match compression {
+        Compression::None => out.extend_from_slice(tile),
+        Compression::Gzip => {
+            use std::io::Read;
+            flate2::read::GzDecoder::new(tile)
+                .read_to_end(out)
+                .map_err(|e| TileError::Internal(format!("a gzipped tile: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 pub trait TileSource: Send + Sync + std::fmt::Debug {
     fn info(&self) -> &TileSourceInfo;
@@ -108,4 +126,26 @@ pub trait TileSource: Send + Sync + std::fmt::Debug {
     /// no feature. Dropping the future stops the reads it started.
     async fn tile(&self, tms: &TileMatrixSet, coord: TileCoord)
     -> Result<Option<Bytes>, TileError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn gzipped_tiles_are_inflated_plain_ones_copied() {
+        let mvt = vec![0x1a, 0x02, 0x78, 0x02];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&mvt).unwrap();
+        let gz = gz.finish().unwrap();
+        let mut out = vec![9];
+        inflate_into(&gz, Compression::Gzip, &mut out).unwrap();
+        inflate_into(&mvt, Compression::None, &mut out).unwrap();
+        assert_eq!(out, [&[9][..], &mvt, &mvt].concat());
+        assert!(matches!(
+            inflate_into(&mvt, Compression::Gzip, &mut out),
+            Err(TileError::Internal(_))
+        ));
+    }
 }
