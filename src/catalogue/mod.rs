@@ -145,12 +145,17 @@ impl Catalogue {
                         message: format!("a layer with id `{id}` is already published"),
                     });
                 }
-                let source = open_flatgeobuf(&f, &SourceOptions::default()).map_err(|source| {
-                    CatalogueError::Source {
+                // A quick look has no configuration: an `id` column of unique values is
+                // what a GIS user would expect as the feature id.
+                let options = SourceOptions {
+                    id_if_unique: Some("id".into()),
+                    ..SourceOptions::default()
+                };
+                let source =
+                    open_flatgeobuf(&f, &options).map_err(|source| CatalogueError::Source {
                         layer: id.clone(),
                         source,
-                    }
-                })?;
+                    })?;
                 // The file's name, not its path: where the data lives is not for clients.
                 let file = f.file_name().map(|n| n.to_string_lossy().into_owned());
                 self.add(Layer {

@@ -89,6 +89,8 @@ pub struct ServerConfig {
     pub max_queued_renders: usize,
     /// Which requests get a log line.
     pub access_log: AccessLog,
+    /// Decimals of GeoJSON coordinates (degrees): 7 is about a centimetre.
+    pub coordinate_decimals: u8,
 }
 
 /// Which requests get a log line (`server.access_log`).
@@ -160,6 +162,7 @@ impl Default for ServerConfig {
             max_renders: 0,
             max_queued_renders: 256,
             access_log: AccessLog::All,
+            coordinate_decimals: 7,
         }
     }
 }
@@ -365,6 +368,16 @@ impl Config {
                 format!(
                     "default_limit ({}) and max_limit ({}) must be at least 1, with default_limit <= max_limit",
                     s.default_limit, s.max_limit
+                ),
+            ));
+        }
+        if s.coordinate_decimals > crate::geojson::Precision::MAX_DECIMALS {
+            return Err(self.invalid(
+                "server.coordinate_decimals",
+                format!(
+                    "{}: give from 0 to {} (7 decimals of a degree are about 1 cm)",
+                    s.coordinate_decimals,
+                    crate::geojson::Precision::MAX_DECIMALS
                 ),
             ));
         }

@@ -53,6 +53,8 @@ impl Config {
             temporal_start: lc.temporal.as_ref().map(|t| t.start.clone()),
             temporal_end: lc.temporal.as_ref().and_then(|t| t.end.clone()),
             storage_crs: lc.storage_crs,
+            // A configured layer names its id; none is guessed.
+            id_if_unique: None,
         };
         match &lc.source {
             SourceConfig::Flatgeobuf(p) => open_flatgeobuf(&self.resolve(p), &options),

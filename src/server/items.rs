@@ -125,7 +125,10 @@ pub async fn items(
     let page = timed(&app, &layer.label(), layer.source.query(&query)).await?;
 
     let url = format!("{base}/collections/{}/items", layer.meta.id);
-    let body = write_collection(&page, fields, &url, params, format, offset, limit);
+    let precision = geojson::Precision::decimals(app.config.coordinate_decimals);
+    let body = write_collection(
+        &page, fields, precision, &url, params, format, offset, limit,
+    );
     let mut res = match format {
         Format::Json => json_response(body.bytes, MEDIA_GEOJSON),
         Format::Html => html_response(app.html.items(&app, base, layer, &as_json(&body.bytes)?)?),
@@ -158,9 +161,11 @@ struct Written {
     link_header: Vec<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_collection(
     page: &Page,
     fields: &[crate::source::Field],
+    precision: geojson::Precision,
     url: &str,
     params: &Params,
     format: Format,
@@ -221,7 +226,7 @@ fn write_collection(
         if i > 0 {
             out.push(b',');
         }
-        geojson::write_feature(&mut out, feat, fields, b"");
+        geojson::write_feature(&mut out, feat, fields, precision, b"");
     }
     out.push(b']');
     let content_hash = xxhash_rust::xxh3::xxh3_128(&out);
@@ -281,7 +286,9 @@ pub async fn item(
     let mut extra = b",\"links\":".to_vec();
     serde_json::to_writer(&mut extra, &links).expect("Vec write");
     let mut out = Vec::new();
-    geojson::write_feature(&mut out, &feature, &layer.source.info().fields, &extra);
+    let precision = geojson::Precision::decimals(app.config.coordinate_decimals);
+    let fields = &layer.source.info().fields;
+    geojson::write_feature(&mut out, &feature, fields, precision, &extra);
     match req.format {
         Format::Json => Ok(json_response(out, MEDIA_GEOJSON)),
         Format::Html => Ok(html_response(app.html.feature(

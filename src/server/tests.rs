@@ -17,6 +17,7 @@ const SECRET: &str = "/srv/segreto/dati.fgb";
 fn info() -> SourceInfo {
     SourceInfo {
         fields: vec![],
+        id_field: None,
         geometry_type: "Point".into(),
         storage_crs: 4326,
         feature_count: 1,

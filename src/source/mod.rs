@@ -153,6 +153,9 @@ pub struct Feature {
 #[derive(Debug, Clone)]
 pub struct SourceInfo {
     pub fields: Vec<Field>,
+    /// The property whose values are the feature ids, if one is. A tile does not repeat it
+    /// as a property where it is already the MVT feature id.
+    pub id_field: Option<usize>,
     /// Geometry type name as GeoJSON spells it (`MultiPolygon`, ...), or `Unknown`.
     pub geometry_type: String,
     pub storage_crs: u32,
@@ -186,6 +189,9 @@ pub struct Page {
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
     pub id_property: Option<String>,
+    /// Without `id_property`: a property (any letter case) to take as the id if the source
+    /// has it and its values are all present and unique (a quick look at an unknown file).
+    pub id_if_unique: Option<String>,
     pub temporal_start: Option<String>,
     pub temporal_end: Option<String>,
     /// Overrides (or supplies) the CRS of the stored coordinates.

@@ -8,7 +8,7 @@ use super::mvt::{LayerWriter, TileGeometry};
 use super::plan::LayerPlan;
 use super::shape::{self, Detail};
 use super::{TileError, Tiling, budget};
-use crate::source::{Feature, FeatureId, Field};
+use crate::source::{Feature, FeatureId, SourceInfo};
 
 /// What one layer added to a tile.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,17 +24,22 @@ pub fn encode_layer(
     plan: &LayerPlan,
     name: &str,
     tiling: &Tiling,
-    fields: &[Field],
+    source: &SourceInfo,
     features: &[Feature],
     tile: &mut Vec<u8>,
 ) -> Result<Written, TileError> {
     let detail = tiling.at(plan.coord.z);
     let frame = plan.frame(tms, tiling);
     let px = tiling.extent as f64 / tms.tile_size as f64;
-    let columns = &plan.query.columns;
-    let names: Vec<&str> = columns.iter().map(|&i| fields[i].name.as_str()).collect();
+    let columns = Columns {
+        names: (plan.query.columns.iter())
+            .map(|&i| source.fields[i].name.as_str())
+            .collect(),
+        indices: &plan.query.columns,
+        id: source.id_field,
+    };
     let encode = |subset: &[&(usize, TileGeometry)]| {
-        encode_subset(name, tiling.extent, features, columns, &names, subset)
+        encode_subset(name, tiling.extent, features, &columns, subset)
     };
     let shape_all = |tolerance: f64| -> Result<Vec<(usize, TileGeometry)>, TileError> {
         let d = Detail {
@@ -87,13 +92,20 @@ pub fn encode_layer(
     Ok(written(kept))
 }
 
+/// The properties a layer's features carry in the tile.
+struct Columns<'a> {
+    names: Vec<&'a str>,
+    indices: &'a [usize],
+    /// The id property: left out of a feature whose id it already is.
+    id: Option<usize>,
+}
+
 /// An MVT layer of the `shaped` features, and each one's encoded size.
 fn encode_subset(
     name: &str,
     extent: u32,
     features: &[Feature],
-    columns: &[usize],
-    names: &[&str],
+    columns: &Columns,
     shaped: &[&(usize, TileGeometry)],
 ) -> (LayerWriter, Vec<usize>) {
     let mut w = LayerWriter::with_capacity(
@@ -101,21 +113,23 @@ fn encode_subset(
         extent,
         shaped.iter().map(|(_, g)| 8 + 3 * g.vertices()).sum(),
     );
-    let keys: Vec<u32> = names.iter().map(|n| w.key(n)).collect();
+    let keys: Vec<u32> = columns.names.iter().map(|n| w.key(n)).collect();
     let mut sizes = Vec::with_capacity(shaped.len());
-    let mut props = Vec::with_capacity(columns.len());
+    let mut props = Vec::with_capacity(columns.indices.len());
     for (i, s) in shaped {
         let f = &features[*i];
-        props.clear();
-        props.extend(
-            keys.iter()
-                .zip(columns)
-                .map(|(&k, &c)| (k, &f.properties[c])),
-        );
+        // An integer id is the MVT feature id; a string id stays a property only.
         let id = match &f.id {
             FeatureId::Int(i) => Some(*i),
             FeatureId::String(_) => None,
         };
+        let repeated = columns.id.filter(|_| id.is_some());
+        props.clear();
+        props.extend(
+            (keys.iter().zip(columns.indices))
+                .filter(|&(_, &c)| Some(c) != repeated)
+                .map(|(&k, &c)| (k, &f.properties[c])),
+        );
         sizes.push(w.add(id, &props, s));
     }
     (w, sizes)

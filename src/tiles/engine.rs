@@ -81,7 +81,7 @@ impl EngineTiles {
                 plan,
                 &l.name,
                 &l.tiling,
-                &l.source.info().fields,
+                l.source.info(),
                 features,
                 &mut out.bytes,
             )?;
@@ -160,14 +160,21 @@ impl EngineTiles {
 fn layer_info(l: &EngineLayer) -> TileLayerInfo {
     let info = l.source.info();
     let fields = &info.fields;
-    let field = |i: usize| (fields[i].name.clone(), fields[i].kind);
+    let columns: Vec<usize> = match &l.tiling.at(l.tiling.max_zoom).properties {
+        Some(cols) => cols.clone(),
+        None => (0..fields.len()).collect(),
+    };
+    // An integer id property travels as the MVT feature id, not as a property.
+    let id_only = info
+        .id_field
+        .filter(|&i| fields[i].kind == crate::source::FieldType::Integer);
     TileLayerInfo {
         id: l.name.clone(),
         title: l.title.clone(),
-        fields: match &l.tiling.at(l.tiling.max_zoom).properties {
-            Some(cols) => cols.iter().map(|&c| field(c)).collect(),
-            None => (0..fields.len()).map(field).collect(),
-        },
+        fields: (columns.into_iter())
+            .filter(|&c| Some(c) != id_only)
+            .map(|c| (fields[c].name.clone(), fields[c].kind))
+            .collect(),
         geometry_type: info.geometry_type.clone(),
         min_zoom: l.tiling.min_zoom,
         max_zoom: l.tiling.max_zoom,

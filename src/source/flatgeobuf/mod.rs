@@ -266,6 +266,7 @@ impl FlatGeobuf {
             temporal,
             info: SourceInfo {
                 fields,
+                id_field,
                 geometry_type: geometry_type_name(header_geometry).to_string(),
                 storage_crs,
                 feature_count: count,
@@ -283,6 +284,11 @@ impl FlatGeobuf {
         }
         if source.temporal.is_some() {
             source.info.temporal_extent = source.scan_temporal_extent()?;
+        }
+        if source.id_field.is_none()
+            && let Some(name) = &options.id_if_unique
+        {
+            source.adopt_unique_id(name)?;
         }
         Ok(source)
     }

@@ -3,10 +3,11 @@
 
 use super::decode::{decode_geometry, decode_properties, instant_of, value_text};
 use super::{FlatGeobuf, corrupt};
-use crate::source::{Cancel, Feature, FeatureId, SourceError, Value};
+use crate::source::{Cancel, Feature, FeatureId, FieldType, SourceError, Value};
 use crate::temporal::Interval;
 use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
+use std::sync::OnceLock;
 
 impl FlatGeobuf {
     pub(super) fn check_unchanged(&self) -> Result<(), SourceError> {
@@ -195,6 +196,49 @@ impl FlatGeobuf {
             start: lo,
             end: if open_end { None } else { hi },
         }))
+    }
+
+    /// Takes column `name` (any letter case) as the feature id if every feature has a value
+    /// in it, integers from 0 or strings, and no two are equal. The scan that checks it is
+    /// the id lookup, kept.
+    pub(super) fn adopt_unique_id(&mut self, name: &str) -> Result<(), SourceError> {
+        let Some(field) = self.info.fields.iter().position(|f| {
+            f.name.eq_ignore_ascii_case(name)
+                && matches!(f.kind, FieldType::Integer | FieldType::String)
+        }) else {
+            return Ok(());
+        };
+        let all: Vec<u32> = (0..self.slots.len() as u32).collect();
+        let mut map = HashMap::with_capacity(all.len());
+        let mut unique = true;
+        let scan = self.for_each(
+            &all,
+            false,
+            Some(&self.mask([field])),
+            &Cancel::never(),
+            |i, f| {
+                let fit = match &f.properties[field] {
+                    Value::Int(v) => *v >= 0,
+                    Value::String(_) => true,
+                    _ => false,
+                };
+                // Stop at the first missing or repeated value: the column is not an id.
+                if !fit || map.insert(value_text(&f.properties[field]), i).is_some() {
+                    unique = false;
+                    return Err(SourceError::Cancelled);
+                }
+                Ok(())
+            },
+        );
+        match scan {
+            Ok(()) => {}
+            Err(SourceError::Cancelled) if !unique => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        self.id_field = Some(field);
+        self.info.id_field = Some(field);
+        self.id_lookup = OnceLock::from(Ok(map));
+        Ok(())
     }
 
     pub(super) fn id_lookup(&self) -> Result<&HashMap<String, u32>, SourceError> {
