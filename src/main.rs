@@ -232,6 +232,7 @@ async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), Str
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let n = catalogue.layers().len();
     let app = server::AppState::new(catalogue, config.server.clone());
+    server::watch_sources(&app);
     let url = match &config.server.public_url {
         Some(u) => u.clone(),
         None if addr.ip().is_unspecified() => format!("http://localhost:{}/", addr.port()),

@@ -191,8 +191,8 @@ fn draw(layer: &Layer, colour: String) -> Vec<Json> {
             "metadata": {"tessera:collection": id},
         })
     };
-    let kind = layer.source.info().geometry_type.as_str();
-    let (polygons, lines, points) = match kind {
+    let info = layer.source.info();
+    let (polygons, lines, points) = match info.geometry_type.as_str() {
         "Polygon" | "MultiPolygon" => (true, false, false),
         "LineString" | "MultiLineString" => (false, true, false),
         "Point" | "MultiPoint" => (false, false, true),

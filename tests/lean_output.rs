@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{Server, mvt, repo, temp_dir};
-use flatgeobuf::{FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
+use common::{Server, fgb, mvt, repo, temp_dir};
+use flatgeobuf::GeometryType;
 use geo_types::{Geometry, Point};
 use geozero::{ColumnValue, PropertyProcessor};
 use std::path::Path;
@@ -75,14 +75,7 @@ fn coordinates_keep_seven_decimals_or_as_configured() {
 
 /// Points around Firenze with an integer `id` column (`ids`) and a name.
 fn write_points(path: &Path, ids: &[i64]) {
-    let opts = FgbWriterOptions {
-        crs: FgbCrs {
-            code: 4326,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let mut w = FgbWriter::create_with_options("punti", GeometryType::Point, opts).unwrap();
+    let mut w = fgb::writer("punti", GeometryType::Point, 4326);
     w.add_column("id", flatgeobuf::ColumnType::Long, |_, _| {});
     w.add_column("nome", flatgeobuf::ColumnType::String, |_, _| {});
     for (i, id) in ids.iter().enumerate() {

@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{Server, require_tool};
-use flatgeobuf::{FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
+use common::{Server, fgb, require_tool};
+use flatgeobuf::GeometryType;
 use geo_types::{Geometry, Point};
 use geozero::{ColumnValue, PropertyProcessor};
 use std::io::Write;
@@ -22,14 +22,7 @@ const TOWNS: &[(&str, f64, f64)] = &[
 ];
 
 fn write_points(path: &Path, epsg: i32, points: &[(&str, f64, f64)]) {
-    let opts = FgbWriterOptions {
-        crs: FgbCrs {
-            code: epsg,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let mut w = FgbWriter::create_with_options("towns", GeometryType::Point, opts).unwrap();
+    let mut w = fgb::writer("towns", GeometryType::Point, epsg);
     w.add_column("nome", flatgeobuf::ColumnType::String, |_, _| {});
     for (name, x, y) in points {
         w.add_feature_geom(Geometry::Point(Point::new(*x, *y)), |f| {

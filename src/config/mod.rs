@@ -91,6 +91,9 @@ pub struct ServerConfig {
     pub access_log: AccessLog,
     /// Decimals of GeoJSON coordinates (degrees): 7 is about a centimetre.
     pub coordinate_decimals: u8,
+    /// Every so many seconds the layers' files are looked at, and a new version is served;
+    /// 0: never (a new version needs a restart).
+    pub watch_secs: u64,
 }
 
 /// Which requests get a log line (`server.access_log`).
@@ -163,6 +166,7 @@ impl Default for ServerConfig {
             max_queued_renders: 256,
             access_log: AccessLog::All,
             coordinate_decimals: 7,
+            watch_secs: 2,
         }
     }
 }

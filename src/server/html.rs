@@ -149,13 +149,8 @@ impl Templates {
         layer: &Layer,
         body: &Json,
     ) -> Result<String, ApiError> {
-        let fields: Vec<&str> = layer
-            .source
-            .info()
-            .fields
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
+        let info = layer.source.info();
+        let fields: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
         self.render("items.html", context! {
             site => app.config.title, base => base, title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,

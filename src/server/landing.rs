@@ -151,10 +151,18 @@ pub async fn health(State(app): State<App>, RawQuery(raw): RawQuery) -> Result<R
     parse_query(raw.as_deref(), &[])?;
     let (entries, bytes) = app.tile_cache.usage().await;
     let (running, queued) = app.renders.load();
+    // A layer whose data could not be followed to its new version.
+    let degraded: Vec<_> = (app.catalogue.layers().iter())
+        .filter_map(|l| {
+            let problem = l.source.problem()?;
+            Some(json!({"collection": l.meta.id, "problem": problem}))
+        })
+        .collect();
     let body = json!({
-        "status": "ok",
+        "status": if degraded.is_empty() { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "collections": app.catalogue.layers().len(),
+        "degraded": degraded,
         "tile_cache": {"tiles": entries, "bytes": bytes, "limit_bytes": app.config.tile_cache_mb * 1024 * 1024},
         "renders": {"running": running, "queued": queued},
     });

@@ -15,8 +15,10 @@ mod params;
 mod ranges;
 mod styles;
 mod tiles;
+mod watch;
 
 pub use error::ApiError;
+pub use watch::watch_sources;
 
 use crate::catalogue::{Catalogue, Layer};
 use crate::config::ServerConfig;

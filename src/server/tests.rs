@@ -14,8 +14,8 @@ use tower::ServiceExt;
 /// A secret a response must never show: where the data lives.
 const SECRET: &str = "/srv/segreto/dati.fgb";
 
-fn info() -> SourceInfo {
-    SourceInfo {
+fn info() -> Arc<SourceInfo> {
+    Arc::new(SourceInfo {
         fields: vec![],
         id_field: None,
         geometry_type: "Point".into(),
@@ -26,13 +26,13 @@ fn info() -> SourceInfo {
             geo_types::Coord { x: 11.0, y: 44.0 },
         )),
         temporal_extent: None,
-    }
+    })
 }
 
 /// A source that reads rows one by one, slowly, as a long scan does, counting them.
 #[derive(Debug)]
 struct Slow {
-    info: SourceInfo,
+    info: Arc<SourceInfo>,
     rows: Arc<AtomicUsize>,
 }
 
@@ -52,8 +52,8 @@ impl Slow {
 
 #[async_trait::async_trait]
 impl FeatureSource for Slow {
-    fn info(&self) -> &SourceInfo {
-        &self.info
+    fn info(&self) -> Arc<SourceInfo> {
+        self.info.clone()
     }
     async fn query(&self, _: &Query) -> Result<Page, SourceError> {
         self.scan().await
@@ -69,14 +69,14 @@ impl FeatureSource for Slow {
 /// A source that fails every call with the error `make` gives.
 #[derive(Debug)]
 struct Failing {
-    info: SourceInfo,
+    info: Arc<SourceInfo>,
     make: fn() -> SourceError,
 }
 
 #[async_trait::async_trait]
 impl FeatureSource for Failing {
-    fn info(&self) -> &SourceInfo {
-        &self.info
+    fn info(&self) -> Arc<SourceInfo> {
+        self.info.clone()
     }
     async fn query(&self, _: &Query) -> Result<Page, SourceError> {
         Err((self.make)())

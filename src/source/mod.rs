@@ -16,6 +16,7 @@ use crate::error::{ErrorKind, Kind};
 use crate::temporal::Interval;
 use geo_types::{Geometry, Rect};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use blocking::Cancel;
 
@@ -29,9 +30,9 @@ pub enum SourceError {
     },
     #[error("{path}: not a valid FlatGeobuf file: {detail}")]
     Corrupt { path: PathBuf, detail: String },
-    #[error(
-        "{path}: the file changed on disk after it was opened; restart tessera to publish the new version"
-    )]
+    /// Rewritten in place: the version that was opened is gone. The new one is served once
+    /// it opens cleanly ([`FeatureSource::refresh`]).
+    #[error("{path}: the file was rewritten while it was being served")]
     Changed { path: PathBuf },
     #[error("{path}: {detail}")]
     Config { path: PathBuf, detail: String },
@@ -232,7 +233,28 @@ pub trait BlockingFeatures: Send + Sync {
 
 #[async_trait::async_trait]
 pub trait FeatureSource: Send + Sync + std::fmt::Debug {
-    fn info(&self) -> &SourceInfo;
+    /// What the source holds now; a source that follows its data (a file replaced on disk)
+    /// gives a new one after each change. Its fields and geometry type never change.
+    fn info(&self) -> Arc<SourceInfo>;
+
+    /// A number that grows each time the data behind the source changes: what was made from
+    /// the older data (a cached tile) is stale.
+    fn revision(&self) -> u64 {
+        0
+    }
+
+    /// Looks for a new version of the data and, when there is one that opens cleanly, serves
+    /// it from now on (`Ok(true)`). When the new version cannot be served, the error says why
+    /// and the last good version stays. Whoever serves the source calls it now and then.
+    async fn refresh(&self) -> Result<bool, SourceError> {
+        Ok(false)
+    }
+
+    /// Why the source does not serve its data as it stands, if it does not; meant for the
+    /// public health report, so without server paths.
+    fn problem(&self) -> Option<String> {
+        None
+    }
 
     /// The same tile reads without a runtime, when the backend blocks anyway.
     fn blocking(&self) -> Option<&dyn BlockingFeatures> {

@@ -62,6 +62,8 @@ impl CachedTile {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
     pub tileset: Arc<str>,
+    /// The data's revision when the tile was made: a newer one makes it stale.
+    pub revision: u64,
     pub matrix_set: &'static str,
     pub z: u8,
     pub x: u32,
@@ -117,6 +119,14 @@ impl TileCache {
         }
     }
 
+    /// Drops every tile: after the data changed, so that their memory is free at once (stale
+    /// tiles are never served anyway, their keys hold the old revision).
+    pub fn clear(&self) {
+        if let Some(c) = &self.inner {
+            c.invalidate_all();
+        }
+    }
+
     /// Tiles held and their weight in bytes, once pending evictions are done.
     pub async fn usage(&self) -> (u64, u64) {
         match &self.inner {
@@ -165,6 +175,7 @@ impl Cached {
     fn key(&self, tms: &TileMatrixSet, c: TileCoord) -> TileKey {
         TileKey {
             tileset: self.tileset.clone(),
+            revision: self.inner.revision(),
             matrix_set: tms.id,
             z: c.z,
             x: c.x,
@@ -206,6 +217,10 @@ impl TileSource for Cached {
         &self.info
     }
 
+    fn revision(&self) -> u64 {
+        self.inner.revision()
+    }
+
     async fn tile(
         &self,
         tms: &TileMatrixSet,
@@ -227,6 +242,7 @@ mod tests {
     fn key(z: u8) -> TileKey {
         TileKey {
             tileset: "t".into(),
+            revision: 0,
             matrix_set: "WebMercatorQuad",
             z,
             x: 0,

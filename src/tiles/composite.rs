@@ -54,6 +54,10 @@ impl TileSource for Composite {
         &self.info
     }
 
+    fn revision(&self) -> u64 {
+        self.parts.iter().map(|p| p.revision()).sum()
+    }
+
     async fn tile(
         &self,
         tms: &TileMatrixSet,

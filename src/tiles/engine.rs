@@ -81,7 +81,7 @@ impl EngineTiles {
                 plan,
                 &l.name,
                 &l.tiling,
-                l.source.info(),
+                &l.source.info(),
                 features,
                 &mut out.bytes,
             )?;
@@ -186,6 +186,10 @@ fn layer_info(l: &EngineLayer) -> TileLayerInfo {
 impl TileSource for EngineTiles {
     fn info(&self) -> &TileSourceInfo {
         &self.info
+    }
+
+    fn revision(&self) -> u64 {
+        self.layers.iter().map(|l| l.source.revision()).sum()
     }
 
     async fn tile(

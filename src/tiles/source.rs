@@ -122,6 +122,12 @@ pub fn inflate_into(
 pub trait TileSource: Send + Sync + std::fmt::Debug {
     fn info(&self) -> &TileSourceInfo;
 
+    /// A number that grows when the data behind the tiles changes: a tile made before is
+    /// stale. (The sum of the sources' revisions, for tiles made from several.)
+    fn revision(&self) -> u64 {
+        0
+    }
+
     /// Tile `coord` of `tms`, compressed as `info().compression` says; `None` when it holds
     /// no feature. Dropping the future stops the reads it started.
     async fn tile(&self, tms: &TileMatrixSet, coord: TileCoord)

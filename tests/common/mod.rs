@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod fgb;
 pub mod geo;
 pub mod mvt;
 

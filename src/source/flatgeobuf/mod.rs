@@ -9,16 +9,17 @@
 //!
 //! [`FlatGeobuf`] is the synchronous reader (opening in this file, reading runs of features in
 //! `read`, queries in `query`, bytes to values and geometries in `decode`);
-//! [`FlatGeobufSource`] serves it as a [`FeatureSource`], each call on the blocking pool.
+//! [`FlatGeobufSource`] (`follow`) serves it as a [`super::FeatureSource`], each call on the
+//! blocking pool, and follows the file to its new versions.
 
 mod decode;
+mod follow;
 mod query;
 mod read;
 
-use super::{
-    Cancel, Feature, FeatureSource, Field, Page, Query, SourceError, SourceInfo, SourceOptions,
-    TileQuery, blocking,
-};
+pub use follow::FlatGeobufSource;
+
+use super::{Field, SourceError, SourceInfo, SourceOptions};
 use crate::crs::Transformer;
 use ::flatgeobuf::packed_r_tree::{NodeItem, PackedRTree};
 use ::flatgeobuf::{ColumnType, GeometryType};
@@ -43,6 +44,28 @@ struct Column {
     ctype: ColumnType,
 }
 
+/// Which file, in which version: a file renamed over the path has another inode, one
+/// rewritten in place another length or modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Fingerprint {
+    fn of(meta: &std::fs::Metadata) -> Fingerprint {
+        use std::os::unix::fs::MetadataExt;
+        Fingerprint {
+            device: meta.dev(),
+            inode: meta.ino(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+}
+
 /// One feature's place in the file and its bounding box in the storage CRS.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -55,8 +78,8 @@ struct Slot {
 pub struct FlatGeobuf {
     path: PathBuf,
     file: File,
-    /// (length, modification time) at open: any change means the index no longer fits the data.
-    fingerprint: (u64, Option<SystemTime>),
+    /// At open: any change means the index no longer fits the data.
+    fingerprint: Fingerprint,
     columns: Vec<Column>,
     header_geometry: GeometryType,
     /// Absolute file offset of the first feature.
@@ -98,7 +121,7 @@ impl FlatGeobuf {
         let file = File::open(path).map_err(io)?;
         let meta = file.metadata().map_err(io)?;
         let file_len = meta.len();
-        let fingerprint = (file_len, meta.modified().ok());
+        let fingerprint = Fingerprint::of(&meta);
 
         let mut head = [0u8; 12];
         file.read_exact_at(&mut head, 0).map_err(|_| {
@@ -298,57 +321,10 @@ impl FlatGeobuf {
     }
 }
 
-/// A FlatGeobuf file as a [`FeatureSource`]: each call runs the reader on the blocking pool,
-/// and stops when its caller is gone.
-#[derive(Debug, Clone)]
-pub struct FlatGeobufSource(Arc<FlatGeobuf>);
-
-impl FlatGeobufSource {
-    pub fn open(path: &Path, options: &SourceOptions) -> Result<FlatGeobufSource, SourceError> {
-        Ok(FlatGeobufSource(Arc::new(FlatGeobuf::open(path, options)?)))
-    }
-
-    /// The synchronous reader behind it.
-    pub fn reader(&self) -> &FlatGeobuf {
-        &self.0
-    }
-}
-
-impl super::BlockingFeatures for FlatGeobuf {
-    fn tile_features(&self, q: &TileQuery, cancel: &Cancel) -> Result<Vec<Feature>, SourceError> {
-        FlatGeobuf::tile_features(self, q, cancel)
-    }
-}
-
-#[async_trait::async_trait]
-impl FeatureSource for FlatGeobufSource {
-    fn info(&self) -> &SourceInfo {
-        &self.0.info
-    }
-
-    fn blocking(&self) -> Option<&dyn super::BlockingFeatures> {
-        Some(self.0.as_ref())
-    }
-
-    async fn query(&self, q: &Query) -> Result<Page, SourceError> {
-        let (file, q) = (self.0.clone(), q.clone());
-        blocking::run(move |cancel| file.query(&q, cancel)).await
-    }
-
-    async fn tile_features(&self, q: &TileQuery) -> Result<Vec<Feature>, SourceError> {
-        let (file, q) = (self.0.clone(), q.clone());
-        blocking::run(move |cancel| file.tile_features(&q, cancel)).await
-    }
-
-    async fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {
-        let (file, id) = (self.0.clone(), id.to_string());
-        blocking::run(move |cancel| file.feature(&id, cancel)).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::{Query, SourceError, TileQuery};
 
     fn comuni() -> FlatGeobuf {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/comuni_toscana.fgb");

@@ -15,7 +15,7 @@ impl FlatGeobuf {
             path: self.path.clone(),
             source,
         })?;
-        if (meta.len(), meta.modified().ok()) != self.fingerprint {
+        if super::Fingerprint::of(&meta) != self.fingerprint {
             return Err(SourceError::Changed {
                 path: self.path.clone(),
             });

@@ -1,0 +1,48 @@
+//! Following the data: every `server.watch_secs` each layer's source looks for a new version
+//! of its data ([`crate::source::FeatureSource::refresh`]). A new version is served at once
+//! and the tile cache emptied; one that cannot be served is logged once, reported by
+//! `/health`, and the last good version stays.
+
+use super::App;
+use std::time::Duration;
+
+/// Starts following the layers' data on the current runtime (nothing when `watch_secs` is 0).
+pub fn watch_sources(app: &App) {
+    if app.config.watch_secs == 0 {
+        return;
+    }
+    let every = Duration::from_secs(app.config.watch_secs);
+    tokio::spawn(watch(app.clone(), every));
+}
+
+async fn watch(app: App, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let mut changed = false;
+        for layer in app.catalogue.layers() {
+            match layer.source.refresh().await {
+                Ok(false) => {}
+                Ok(true) => {
+                    changed = true;
+                    let info = layer.source.info();
+                    tracing::info!(
+                        collection = %layer.meta.id,
+                        features = info.feature_count,
+                        "a new version of the data is served"
+                    );
+                }
+                Err(e) => tracing::warn!(
+                    collection = %layer.meta.id,
+                    error = %e,
+                    "a new version of the data cannot be served; the last good version stays"
+                ),
+            }
+        }
+        if changed {
+            app.tile_cache.clear();
+        }
+    }
+}
