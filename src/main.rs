@@ -241,7 +241,18 @@ async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), Str
     // The first line on stdout is the URL: tests and scripts read it to find the port.
     println!("tessera: serving {n} collections at {url}");
     tracing::info!(%addr, collections = n, "listening");
-    server::serve(listener, server::router(app), &config.server)
+    let metrics = match &config.server.metrics_bind {
+        Some(m) => {
+            let l = tokio::net::TcpListener::bind(m)
+                .await
+                .map_err(|e| format!("cannot listen on {m} (server.metrics_bind): {e}"))?;
+            let at = l.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(%at, "metrics at http://{at}/metrics");
+            Some(l)
+        }
+        None => None,
+    };
+    server::serve(listener, metrics, app)
         .await
         .map_err(|e| e.to_string())
 }

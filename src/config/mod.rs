@@ -91,6 +91,9 @@ pub struct ServerConfig {
     pub access_log: AccessLog,
     /// Decimals of GeoJSON coordinates (degrees): 7 is about a centimetre.
     pub coordinate_decimals: u8,
+    /// Where `/metrics` (Prometheus) is served, apart from the public address, e.g.
+    /// `127.0.0.1:9184`; absent: no metrics.
+    pub metrics_bind: Option<String>,
     /// Every so many seconds the layers' files are looked at, and a new version is served;
     /// 0: never (a new version needs a restart).
     pub watch_secs: u64,
@@ -167,6 +170,7 @@ impl Default for ServerConfig {
             access_log: AccessLog::All,
             coordinate_decimals: 7,
             watch_secs: 2,
+            metrics_bind: None,
         }
     }
 }

@@ -15,16 +15,47 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 /// How connections are treated (from `[server]`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub header_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_grace: Duration,
+    /// Where to count connections, for the metrics.
+    pub counters: Option<Connections>,
+}
+
+/// Connections open now and accepted since the start.
+#[derive(Debug, Clone, Default)]
+pub struct Connections {
+    pub open: Arc<AtomicUsize>,
+    pub accepted: Arc<AtomicU64>,
+}
+
+/// Counts one connection as open while it lives.
+struct Open(Option<Connections>);
+
+impl Open {
+    fn new(counters: &Option<Connections>) -> Open {
+        if let Some(c) = counters {
+            c.accepted.fetch_add(1, Ordering::Relaxed);
+            c.open.fetch_add(1, Ordering::Relaxed);
+        }
+        Open(counters.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        if let Some(c) = &self.0 {
+            c.open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Serves `router` on `listener` until `stop` resolves, then drains within the grace period.
@@ -73,7 +104,9 @@ pub async fn serve_until(
         let service = TowerToHyperService::new(router.clone());
         let (mut crowded, mut closing) = (crowded.subscribe(), closing.subscribe());
         let header_timeout = limits.header_timeout;
+        let open = Open::new(&limits.counters);
         tokio::spawn(async move {
+            let _open = open;
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)

@@ -130,6 +130,8 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
     if if_none_match.is_some_and(|inm| etag_matches(&inm, &etag)) {
         let mut not_modified = Response::new(Body::empty());
         *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
+        // What inner layers noted on the response (the route, for the metrics) stays.
+        *not_modified.extensions_mut() = parts.extensions.clone();
         for name in [
             header::ETAG,
             header::CACHE_CONTROL,
@@ -160,7 +162,9 @@ pub async fn conditional(mut req: Request, next: Next, max_age: u32) -> Response
         match super::ranges::parse(&range, bytes.len() as u64) {
             super::ranges::Ranges::Whole => {}
             super::ranges::Ranges::Unsatisfiable => {
-                return super::ranges::unsatisfiable(bytes.len() as u64);
+                let mut res = super::ranges::unsatisfiable(bytes.len() as u64);
+                *res.extensions_mut() = parts.extensions;
+                return res;
             }
             super::ranges::Ranges::Parts(parts_asked) => {
                 let res = super::ranges::answer(

@@ -8,6 +8,7 @@ mod html;
 mod items;
 mod landing;
 mod listen;
+mod metrics;
 mod middleware;
 mod negotiate;
 mod openapi;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub renders: Arc<crate::tiles::limit::RenderLimit>,
     pub palette: crate::styles::Palette,
     html: html::Templates,
+    /// Counters for `/metrics`, when `server.metrics_bind` is set.
+    pub metrics: Option<Arc<metrics::Metrics>>,
     /// The tile sources of the fixed tilesets, by key (`tiles::tile_sources`).
     tile_sources: std::collections::HashMap<String, Arc<crate::tiles::cache::Cached>>,
 }
@@ -65,6 +68,7 @@ impl AppState {
                 config.max_queued_renders,
             )),
             palette: crate::styles::Palette::default(),
+            metrics: config.metrics_bind.is_some().then(Arc::default),
             config,
             html: html::Templates::new(),
             tile_sources: Default::default(),
@@ -138,7 +142,7 @@ pub fn router(app: App) -> Router {
                 get(tiles::tile),
             )
     });
-    router
+    let router = router
         .fallback(|| async {
             ApiError::not_found("no such resource; the landing page `/` links to everything served")
         })
@@ -147,8 +151,14 @@ pub fn router(app: App) -> Router {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "this resource is read-only: use GET or HEAD",
             )
-        })
-        .with_state(app)
+        });
+    // The route template is noted for the metrics only when they are kept.
+    let router = match app.metrics {
+        Some(_) => router.layer(axum::middleware::from_fn(metrics::tag_route)),
+        None => router,
+    };
+    router
+        .with_state(app.clone())
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
@@ -164,6 +174,7 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::guard_uri(req, next, max_url)
         }))
+        .layer(axum::middleware::from_fn_with_state(app, metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -294,27 +305,63 @@ async fn timed<T, E: crate::error::Kind + std::fmt::Display>(
     what: &str,
     work: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, ApiError> {
+    use crate::error::ErrorKind;
     let limit = std::time::Duration::from_secs(app.config.request_timeout_secs);
+    let count = |kind| {
+        if let Some(m) = &app.metrics {
+            m.failure(what, kind);
+        }
+    };
     match tokio::time::timeout(limit, work).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(ApiError::failure(what, &e)),
-        Err(_) => Err(ApiError::timed_out(what, limit.as_secs())),
+        Ok(Err(e)) => {
+            match e.kind() {
+                ErrorKind::Unavailable => count("unavailable"),
+                ErrorKind::Internal => count("internal"),
+                ErrorKind::Busy => count("busy"),
+                ErrorKind::BadRequest | ErrorKind::NotFound => {}
+            }
+            Err(ApiError::failure(what, &e))
+        }
+        Err(_) => {
+            count("timeout");
+            Err(ApiError::timed_out(what, limit.as_secs()))
+        }
     }
 }
 
-/// Serves `router` on `listener` until Ctrl-C or SIGTERM, with the connection limits of
-/// `config` (see [`listen`]).
+/// Serves `app` on `listener`, and its metrics on `metrics` when given, until Ctrl-C or
+/// SIGTERM, with the connection limits of its configuration (see [`listen`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    router: Router,
-    config: &ServerConfig,
+    metrics: Option<tokio::net::TcpListener>,
+    app: App,
 ) -> std::io::Result<()> {
+    let config = &app.config;
     let limits = listen::Limits {
         header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
         max_connections: config.max_connections,
         shutdown_grace: std::time::Duration::from_secs(config.shutdown_grace_secs),
+        counters: app.metrics.as_ref().map(|m| m.connections()),
     };
-    listen::serve_until(listener, router, limits, listen::stop_signal()).await
+    if let Some(listener) = metrics {
+        let router = Router::new()
+            .route("/metrics", get(metrics::scrape))
+            .with_state(app.clone());
+        // Scrapers are few and trusted: a handful of connections, the same timeouts.
+        let limits = listen::Limits {
+            max_connections: 16,
+            counters: None,
+            ..limits.clone()
+        };
+        tokio::spawn(listen::serve_until(
+            listener,
+            router,
+            limits,
+            listen::stop_signal(),
+        ));
+    }
+    listen::serve_until(listener, router(app.clone()), limits, listen::stop_signal()).await
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use super::source::{Compression, TileSource, TileSourceInfo};
 use bytes::Bytes;
 use std::future::Future;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// A tile as served: its bytes, their gzip form once asked for, and a validator.
@@ -73,6 +74,15 @@ pub struct TileKey {
 pub struct TileCache {
     inner: Option<moka::future::Cache<TileKey, Arc<CachedTile>>>,
     capacity: u64,
+    requests: AtomicU64,
+    made: AtomicU64,
+}
+
+/// See [`TileCache::counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheCounts {
+    pub requests: u64,
+    pub made: u64,
 }
 
 impl std::fmt::Debug for TileCache {
@@ -94,7 +104,12 @@ impl TileCache {
                 })
                 .build()
         });
-        TileCache { inner, capacity }
+        TileCache {
+            inner,
+            capacity,
+            requests: AtomicU64::new(0),
+            made: AtomicU64::new(0),
+        }
     }
 
     /// The cached tile, or the one `make` makes (then cached). Concurrent callers for the
@@ -104,7 +119,11 @@ impl TileCache {
         key: TileKey,
         make: impl Future<Output = Result<Vec<u8>, E>>,
     ) -> Result<Arc<CachedTile>, Arc<E>> {
-        let make = async { make.await.map(|raw| Arc::new(CachedTile::new(raw))) };
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let make = async {
+            self.made.fetch_add(1, Ordering::Relaxed);
+            make.await.map(|raw| Arc::new(CachedTile::new(raw)))
+        };
         match &self.inner {
             None => make.await.map_err(Arc::new),
             Some(c) => c.try_get_with(key, make).await,
@@ -116,6 +135,14 @@ impl TileCache {
         match &self.inner {
             Some(c) => c.get(key).await,
             None => None,
+        }
+    }
+
+    /// Tiles asked of the cache, and made because it did not hold them, since the start.
+    pub fn counts(&self) -> CacheCounts {
+        CacheCounts {
+            requests: self.requests.load(Ordering::Relaxed),
+            made: self.made.load(Ordering::Relaxed),
         }
     }
 
