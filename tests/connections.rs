@@ -195,3 +195,38 @@ fn sigterm_with_a_stalled_client_exits_within_the_grace_period() {
     );
     drop((stalled, idle));
 }
+
+#[test]
+fn bodies_over_the_limit_are_refused_and_never_drained() {
+    let s = start("max_body_bytes = 1000");
+    // Declared over the limit: 413 with an exception body, and the connection closes.
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.write_all(b"GET /collections HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reply = Vec::new();
+    let _ = c.read_to_end(&mut reply);
+    let text = String::from_utf8_lossy(&reply);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text:.300}");
+    assert!(text.contains("application/problem+json"), "{text:.300}");
+    assert!(text.contains("the limit is 1000"), "{text}");
+    // Within it: answered.
+    let r = s.get_with("/collections", &[("Content-Length", "3")]);
+    assert_eq!(r.status, 200);
+    // A chunked body that never ends is not read: the answer comes, then the end.
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.write_all(
+        b"GET /collections HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n",
+    )
+    .unwrap();
+    c.write_all(&[b'a'; 4096]).unwrap();
+    let started = Instant::now();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reply = Vec::new();
+    let _ = c.read_to_end(&mut reply);
+    assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200"));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the server waited for the body"
+    );
+}

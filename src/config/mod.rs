@@ -69,6 +69,8 @@ pub struct ServerConfig {
     pub cache_max_age: u32,
     /// Requests with a longer URL get 414.
     pub max_url_length: usize,
+    /// Requests declaring a longer body get 413.
+    pub max_body_bytes: u64,
     /// A query that reads for longer gets 503 (the client is answered; the read is dropped).
     pub request_timeout_secs: u64,
     /// Memory for finished tiles, in MB; 0 disables the cache. `TESSERA_TILE_CACHE_MB`
@@ -159,6 +161,7 @@ impl Default for ServerConfig {
             max_limit: 10_000,
             cache_max_age: 60,
             max_url_length: 8192,
+            max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             tile_cache_mb: 256,
             tile_max_age: 3600,

@@ -28,10 +28,24 @@ fn host_problem(req: &Request) -> Option<String> {
     }
 }
 
-/// Refuses requests with a wrong `Host` and over-long URLs, before any routing or parsing.
-pub async fn guard_uri(req: Request, next: Next, max_len: usize) -> Response {
+/// Refuses requests with a wrong `Host`, over-long URLs and bodies over `max_body`, before
+/// any routing or parsing. (No handler reads a body today; one that is not read is never
+/// drained either: the connection closes after the response.)
+pub async fn guard_uri(req: Request, next: Next, max_len: usize, max_body: u64) -> Response {
     if let Some(problem) = host_problem(&req) {
         return ApiError::bad_request(problem).into_response();
+    }
+    let declared = (req.headers().get(header::CONTENT_LENGTH))
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if let Some(len) = declared.filter(|&l| l > max_body) {
+        let mut res = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is {len} bytes; the limit is {max_body}"),
+        )
+        .into_response();
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
     }
     let uri = req.uri();
     let len = uri.path_and_query().map_or(0, |p| p.as_str().len())

@@ -99,6 +99,7 @@ impl AppState {
 /// The router with every route and the HTTP behaviour (compression, CORS, ETag, logs).
 pub fn router(app: App) -> Router {
     let max_url = app.config.max_url_length;
+    let max_body = app.config.max_body_bytes;
     let max_age = app.config.cache_max_age;
     let access_log = app.config.access_log;
     let router = Router::new()
@@ -172,7 +173,7 @@ pub fn router(app: App) -> Router {
         }))
         .layer(axum::middleware::from_fn(middleware::refused_coding))
         .layer(axum::middleware::from_fn(move |req, next| {
-            middleware::guard_uri(req, next, max_url)
+            middleware::guard_uri(req, next, max_url, max_body)
         }))
         .layer(axum::middleware::from_fn_with_state(app, metrics::track))
         .layer(
