@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with only cargo: installs what the tests
 # need when it is missing (GDAL and PROJ command-line tools, QGIS's Python bindings, a Python
-# venv with openapi-spec-validator, OWSLib and pyogrio, MapLibre's style validator and the MVT fixtures
-# from npm), then runs formatting, lint and every test.
+# venv with openapi-spec-validator, OWSLib, pyogrio and schemathesis, MapLibre's style validator
+# and the MVT fixtures from npm), then runs formatting, lint and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +20,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv="${TESSERA_TEST_VENV:-$PWD/.venv}"
-if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib, pyogrio" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib, pyogrio, schemathesis" 2>/dev/null; then
   echo "== creating the test venv in $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7" "OWSLib>=0.30" "pyogrio>=0.10"
+  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7" "OWSLib>=0.30" "pyogrio>=0.10" "schemathesis==4.32.5"
 fi
 export TESSERA_TEST_VENV="$venv"
 

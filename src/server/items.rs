@@ -16,7 +16,9 @@ use axum::response::Response;
 use geo_types::{Coord, Rect};
 
 /// Reads `bbox=minx,miny,maxx,maxy[,...]` (4 or 6 numbers, CRS84) into one rectangle, or two
-/// when it crosses the antimeridian (minx > maxx).
+/// when it crosses the antimeridian (minx > maxx); none when it holds nothing (its lower
+/// latitude above its upper). A box reaching past ±180° or the poles is cut there: it means
+/// the world up to its edge.
 pub fn parse_bbox(raw: &str) -> Result<Vec<Rect<f64>>, ApiError> {
     let nums: Vec<f64> = raw
         .split(',')
@@ -39,20 +41,11 @@ pub fn parse_bbox(raw: &str) -> Result<Vec<Rect<f64>>, ApiError> {
             "bbox=`{raw}`: values must be finite"
         )));
     }
-    if !(-180.0..=180.0).contains(&minx) || !(-180.0..=180.0).contains(&maxx) {
-        return Err(ApiError::bad_request(format!(
-            "bbox=`{raw}`: longitudes must lie in -180..180"
-        )));
-    }
-    if !(-90.0..=90.0).contains(&miny) || !(-90.0..=90.0).contains(&maxy) {
-        return Err(ApiError::bad_request(format!(
-            "bbox=`{raw}`: latitudes must lie in -90..90"
-        )));
-    }
+    let lon = |v: f64| v.clamp(-180.0, 180.0);
+    let (minx, maxx) = (lon(minx), lon(maxx));
+    let (miny, maxy) = (miny.max(-90.0), maxy.min(90.0));
     if miny > maxy {
-        return Err(ApiError::bad_request(format!(
-            "bbox=`{raw}`: the lower latitude ({miny}) is above the upper ({maxy}); the order is minLon,minLat,maxLon,maxLat"
-        )));
+        return Ok(Vec::new());
     }
     let r = |x0: f64, x1: f64| Rect::new(Coord { x: x0, y: miny }, Coord { x: x1, y: maxy });
     Ok(if minx <= maxx {
@@ -62,11 +55,13 @@ pub fn parse_bbox(raw: &str) -> Result<Vec<Rect<f64>>, ApiError> {
     })
 }
 
+/// An integer from `min` to 2^63 - 1, as the OpenAPI document declares it (`int64`).
 fn parse_count(name: &str, raw: &str, min: u64) -> Result<u64, ApiError> {
-    match raw.trim().parse::<u64>() {
-        Ok(v) if v >= min => Ok(v),
+    match raw.trim().parse::<i64>() {
+        Ok(v) if v >= min as i64 => Ok(v as u64),
         _ => Err(ApiError::bad_request(format!(
-            "{name}=`{raw}`: {name} must be an integer of at least {min}"
+            "{name}=`{raw}`: {name} must be an integer from {min} to {}",
+            i64::MAX
         ))),
     }
 }
@@ -92,11 +87,7 @@ pub async fn items(
         .map(|v| parse_count("offset", v, 0))
         .transpose()?
         .unwrap_or(0);
-    let bbox = params
-        .get("bbox")
-        .map(parse_bbox)
-        .transpose()?
-        .unwrap_or_default();
+    let bbox = params.get("bbox").map(parse_bbox).transpose()?;
     let datetime = params
         .get("datetime")
         .map(|v| {
@@ -115,14 +106,23 @@ pub async fn items(
             equals.push((i, filter_value(name, fields[i].kind, value)?));
         }
     }
+    // A box or an interval that holds nothing matches nothing: no need to ask the source.
+    let nothing =
+        bbox.as_ref().is_some_and(Vec::is_empty) || datetime.as_ref().is_some_and(|d| d.is_empty());
     let query = Query {
-        bbox,
+        bbox: bbox.unwrap_or_default(),
         datetime,
         equals,
         offset,
         limit,
     };
-    let page = timed(&app, &layer.label(), layer.source.query(&query)).await?;
+    let page = match nothing {
+        true => Page {
+            features: Vec::new(),
+            number_matched: 0,
+        },
+        false => timed(&app, &layer.label(), layer.source.query(&query)).await?,
+    };
 
     let url = format!("{base}/collections/{}/items", layer.meta.id);
     let precision = geojson::Precision::decimals(app.config.coordinate_decimals);
@@ -314,15 +314,12 @@ mod tests {
         assert_eq!(parse_bbox("10,43,11,44").unwrap().len(), 1);
         assert_eq!(parse_bbox("10,43,0,11,44,100").unwrap()[0].max().y, 44.0);
         assert_eq!(parse_bbox("177,65,-177,70").unwrap().len(), 2);
-        for bad in [
-            "10,43,11",
-            "a,b,c,d",
-            "10,44,11,43",
-            "10,43,11,95",
-            "NaN,1,2,3",
-            "10,43,11,44,5",
-            "",
-        ] {
+        // Past the poles or ±180°: cut there. Upside down: holds nothing.
+        let cut = parse_bbox("-200,-95,10,95").unwrap();
+        assert_eq!((cut[0].min().x, cut[0].min().y), (-180.0, -90.0));
+        assert_eq!(cut[0].max().y, 90.0);
+        assert!(parse_bbox("10,44,11,43").unwrap().is_empty());
+        for bad in ["10,43,11", "a,b,c,d", "NaN,1,2,3", "10,43,11,44,5", ""] {
             assert!(parse_bbox(bad).is_err(), "{bad}");
         }
     }

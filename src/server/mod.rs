@@ -212,12 +212,15 @@ fn path_param(p: Result<axum::extract::Path<String>, PathRejection>) -> Result<S
     Ok(s)
 }
 
-/// Ids in paths: no control characters, no path separators, bounded length.
+/// What [`check_id`] takes, for the OpenAPI document (with `maxLength: 256`).
+pub const ID_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f/\\\\]+$";
+
+/// Ids in paths: 1 to 256 characters, no control characters, no path separators (what
+/// [`ID_PATTERN`] declares).
 fn check_id(s: &str) -> Result<(), ApiError> {
     if s.is_empty()
-        || s.len() > 256
+        || s.chars().count() > 256
         || s.chars().any(|c| c.is_control() || c == '/' || c == '\\')
-        || s == ".."
     {
         return Err(ApiError::bad_request(format!(
             "`{}` is not a valid identifier (empty, too long, or with control characters or path separators)",

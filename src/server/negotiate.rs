@@ -63,31 +63,53 @@ impl Format {
 /// proxy sets them: otherwise any client could make the links, and a shared cache, point elsewhere).
 /// Whether `Accept-Encoding` takes `coding` (RFC 9110 §12.5.3): the coding's own q-value,
 /// else that of `*`; a coding not named at all is refused, but for identity, which is always
-/// acceptable unless refused. No header at all takes identity only.
+/// acceptable unless refused. No header at all takes identity only. An entry whose weight is
+/// not `;q=` and a valid q-value is ignored, as the compression layer ignores it: the two must
+/// agree, or a response would be compressed in a coding the client refused.
 pub fn accepts_coding(headers: &HeaderMap, coding: &str) -> bool {
-    let (mut own, mut any) = (None, None);
-    let parts = headers
+    let entries = headers
         .get_all(axum::http::header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','));
-    for part in parts {
-        let mut it = part.split(';');
-        let name = it.next().unwrap_or("").trim();
-        let q = it
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|v| v.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if name.eq_ignore_ascii_case(coding) {
-            own = Some(q);
-        } else if name == "*" {
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| {
+            let mut it = part.splitn(2, ';');
+            let name = it.next().unwrap_or("").trim();
+            let q = match it.next() {
+                Some(weight) => qvalue(weight.trim())?,
+                None => 1000,
+            };
+            Some((name, q))
+        });
+    let (mut own, mut any): (Option<u16>, Option<u16>) = (None, None);
+    for (name, q) in entries {
+        let gzip_alias = coding == "gzip" && name.eq_ignore_ascii_case("x-gzip");
+        if name.eq_ignore_ascii_case(coding) || gzip_alias {
+            // Named twice: the higher weight counts.
+            own = Some(own.map_or(q, |o| o.max(q)));
+        } else if name == "*" && any.is_none() {
             any = Some(q);
         }
     }
     match own.or(any) {
-        Some(q) => q > 0.0,
+        Some(q) => q > 0,
         None => coding == "identity",
     }
+}
+
+/// `q=` and a q-value (RFC 9110 §12.4.2: 0 to 1, at most three decimals), in thousandths.
+fn qvalue(weight: &str) -> Option<u16> {
+    let v = weight.strip_prefix("q=").or(weight.strip_prefix("Q="))?;
+    let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
+    if !matches!(whole, "0" | "1")
+        || fraction.len() > 3
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let thousandths: u16 = format!("{fraction:0<3}").parse().ok()?;
+    let q = if whole == "1" { 1000 } else { 0 } + thousandths;
+    (q <= 1000).then_some(q)
 }
 
 pub fn base_url(public_url: Option<&str>, trust_proxy: bool, headers: &HeaderMap) -> String {

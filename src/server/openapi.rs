@@ -49,6 +49,9 @@ fn operation(
         "304".into(),
         json!({"description": "Not modified: the `If-None-Match` ETag is current."}),
     );
+    // What any request may meet: a bad Host or parameter, an Accept or Accept-Encoding with
+    // nothing offered, a body or URL too long, a bug.
+    responses.extend(errors(&["400", "406", "413", "414", "500"]));
     responses.extend(errors(error_codes));
     json!({"get": {
         "operationId": id,
@@ -64,6 +67,7 @@ fn ok(description: &str, media: &[(&str, &str)]) -> Json {
         .iter()
         .map(|(m, schema)| {
             let s = if schema.is_empty() {
+                assert_eq!(*m, MEDIA_HTML, "a JSON response has a schema");
                 json!({"type": "string"})
             } else {
                 json!({"$ref": format!("#/components/schemas/{schema}")})
@@ -104,7 +108,7 @@ pub fn document(app: &App, base: &str) -> Json {
             fp(),
             ok(
                 "The API definition.",
-                &[(MEDIA_OPENAPI, ""), (MEDIA_HTML, "")],
+                &[(MEDIA_OPENAPI, "openapi"), (MEDIA_HTML, "")],
             ),
             &common_errors,
         ),
@@ -130,8 +134,11 @@ pub fn document(app: &App, base: &str) -> Json {
             "Liveness",
             "Capabilities",
             vec![],
-            ok("The server runs.", &[(MEDIA_JSON, "")]),
-            &["400", "414"],
+            ok(
+                "The server runs; `degraded` lists the collections whose new data could not be served.",
+                &[(MEDIA_JSON, "health")],
+            ),
+            &["400", "406", "413", "414"],
         ),
     );
     for layer in app.catalogue.layers() {
@@ -152,6 +159,19 @@ pub fn document(app: &App, base: &str) -> Json {
             ),
         );
         let params: Vec<Json> = items_params(layer, server).iter().map(param_ref).collect();
+        let mut page = ok(
+            "A page of features, in CRS84.",
+            &[
+                (MEDIA_GEOJSON, "featureCollectionGeoJSON"),
+                (MEDIA_HTML, ""),
+            ],
+        );
+        // Where a client finds feature ids: in the page (an OpenAPI link, followed by tools).
+        page["links"] = json!({"getFeature": {
+            "operationId": format!("getFeature.{id}"),
+            "parameters": {"featureId": "$response.body#/features/0/id"},
+            "description": "The first feature of the page.",
+        }});
         paths.insert(
             format!("/collections/{id}/items"),
             operation(
@@ -159,13 +179,7 @@ pub fn document(app: &App, base: &str) -> Json {
                 &format!("Features of `{id}`"),
                 tag,
                 params,
-                ok(
-                    "A page of features, in CRS84.",
-                    &[
-                        (MEDIA_GEOJSON, "featureCollectionGeoJSON"),
-                        (MEDIA_HTML, ""),
-                    ],
-                ),
+                page,
                 &["400", "404", "406", "414", "500", "503"],
             ),
         );
@@ -190,6 +204,9 @@ pub fn document(app: &App, base: &str) -> Json {
     tile_paths(app, &mut paths);
     style_paths(app, &mut paths);
 
+    let ids: Vec<&str> = (app.catalogue.layers().iter())
+        .map(|l| l.meta.id.as_str())
+        .collect();
     let mut parameters = Map::new();
     for p in [
         format_param(),
@@ -197,7 +214,7 @@ pub fn document(app: &App, base: &str) -> Json {
         offset_param(),
         bbox_param(),
         datetime_param(),
-        super::tiles::tile_params(true, &["mvt"]).remove(1),
+        super::tiles::collections_param(&ids),
     ] {
         parameters.insert(
             p.component.expect("shared parameter").to_string(),
@@ -212,18 +229,18 @@ pub fn document(app: &App, base: &str) -> Json {
         ),
         (
             "tileMatrix",
-            "The level of the tile matrix set (the zoom), e.g. `12`.",
-            json!({"type": "string"}),
+            "The level of the tile matrix set (the zoom), e.g. `12`; one the set does not have is 404.",
+            json!({"type": "string", "pattern": "^[0-9]{1,2}$"}),
         ),
         (
             "tileRow",
-            "The row of the tile (y), from 0 at the top.",
-            json!({"type": "integer", "minimum": 0}),
+            "The row of the tile (y), from 0 at the top; one outside the matrix is 404.",
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
         ),
         (
             "tileCol",
-            "The column of the tile (x), from 0 at the left.",
-            json!({"type": "integer", "minimum": 0}),
+            "The column of the tile (x), from 0 at the left; one outside the matrix is 404.",
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
         ),
         (
             "struttura",
@@ -238,7 +255,7 @@ pub fn document(app: &App, base: &str) -> Json {
     parameters.insert("featureId".into(), json!({
         "name": "featureId", "in": "path", "required": true,
         "description": "The id of a feature: its position in the layer, or the value of the layer's id property.",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": super::ID_PATTERN},
     }));
     let mut responses = Map::new();
     for (code, text) in [
@@ -250,7 +267,14 @@ pub fn document(app: &App, base: &str) -> Json {
             "404",
             "No such collection, feature, tile matrix set or tile (outside the tile matrix set limits).",
         ),
-        ("406", "None of the media types in `Accept` is offered."),
+        (
+            "406",
+            "None of the media types in `Accept`, or none of the codings in `Accept-Encoding`, is offered.",
+        ),
+        (
+            "413",
+            "The request declares a body longer than the server accepts.",
+        ),
         ("414", "The URL is longer than the server accepts."),
         ("500", "Internal error."),
         (
@@ -300,7 +324,7 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
             vec![param_ref(&format_param())],
             ok(
                 "Each struttura with its collections by stato, and links to its tiles and style.",
-                &[(MEDIA_JSON, ""), (MEDIA_HTML, "")],
+                &[(MEDIA_JSON, "strutture"), (MEDIA_HTML, "")],
             ),
             &["400", "406", "414", "500"],
         ),
@@ -314,7 +338,7 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
             vec![struttura.clone(), param_ref(&format_param())],
             ok(
                 "The struttura's collections by stato, with links to its tiles and style.",
-                &[(MEDIA_JSON, ""), (MEDIA_HTML, "")],
+                &[(MEDIA_JSON, "struttura"), (MEDIA_HTML, "")],
             ),
             &["400", "404", "406", "414", "500"],
         ),
@@ -328,7 +352,7 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
             vec![],
             ok(
                 "One style per struttura and `tutto` for every collection.",
-                &[(MEDIA_JSON, "")],
+                &[(MEDIA_JSON, "styles")],
             ),
             &["400", "414", "500"],
         ),
@@ -338,7 +362,7 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
         .collect();
     paths.insert("/styles/{styleId}".into(), operation("getStyle", "A MapLibre style (version 8)", "Styles",
         vec![json!({"name": "styleId", "in": "path", "required": true, "description": "`tutto` or a struttura.", "schema": {"type": "string", "enum": ids}})],
-        ok("The style, its tile source pointing at this server.", &[(style, "")]), &["400", "404", "414", "500"]));
+        ok("The style, its tile source pointing at this server.", &[(style, "style")]), &["400", "404", "414", "500"]));
     for layer in app.catalogue.layers() {
         let id = &layer.meta.id;
         paths.insert(
@@ -350,7 +374,7 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
                 vec![],
                 ok(
                     "The style of the collection's vector tiles.",
-                    &[(style, "")],
+                    &[(style, "style")],
                 ),
                 &["400", "404", "414", "500"],
             ),
@@ -370,7 +394,10 @@ fn tile_paths(app: &App, paths: &mut Map<String, Json>) {
             "The tile matrix sets",
             "Tiles",
             fjson(),
-            ok("The tile matrix sets the tiles use.", &[(MEDIA_JSON, "")]),
+            ok(
+                "The tile matrix sets the tiles use.",
+                &[(MEDIA_JSON, "tileMatrixSets")],
+            ),
             &["400", "414", "500"],
         ),
     );
@@ -383,7 +410,7 @@ fn tile_paths(app: &App, paths: &mut Map<String, Json>) {
             "A tile matrix set (OGC TMS 2.0 JSON)",
             "Tiles",
             p,
-            ok("The tile matrix set.", &[(MEDIA_JSON, "")]),
+            ok("The tile matrix set.", &[(MEDIA_JSON, "tileMatrixSet")]),
             &["400", "404", "414", "500"],
         ),
     );
@@ -429,7 +456,7 @@ fn tile_paths(app: &App, paths: &mut Map<String, Json>) {
                 with(vec![], &["json"]),
                 ok(
                     "The tilesets, one per tile matrix set.",
-                    &[(MEDIA_JSON, "")],
+                    &[(MEDIA_JSON, "tileSets")],
                 ),
                 &errors,
             ),
@@ -443,7 +470,7 @@ fn tile_paths(app: &App, paths: &mut Map<String, Json>) {
                 with(vec![tms_ref.clone()], &["json"]),
                 ok(
                     "The tileset metadata (OGC TMS 2.0), with its tile matrix set limits.",
-                    &[(MEDIA_JSON, "")],
+                    &[(MEDIA_JSON, "tileSet")],
                 ),
                 &errors,
             ),
@@ -457,7 +484,7 @@ fn tile_paths(app: &App, paths: &mut Map<String, Json>) {
                 with(vec![tms_ref.clone()], &["json"]),
                 ok(
                     "TileJSON 3.0.0 (WebMercatorQuad only).",
-                    &[(MEDIA_JSON, "")],
+                    &[(MEDIA_JSON, "tileJSON")],
                 ),
                 &errors,
             ),
@@ -498,7 +525,7 @@ fn schemas() -> Json {
         },
     });
     let links = json!({"type": "array", "items": {"$ref": "#/components/schemas/link"}});
-    json!({
+    let mut all = json!({
         "link": link,
         "exception": {
             "type": "object", "required": ["type", "title", "status"],
@@ -562,9 +589,183 @@ fn schemas() -> Json {
                 "numberReturned": {"type": "integer", "minimum": 0},
             },
         },
+    });
+    let more = [service_schemas(&links), tile_schemas(&links)];
+    let map = all.as_object_mut().expect("an object");
+    for m in more {
+        map.extend(m.as_object().expect("an object").clone());
+    }
+    all
+}
+
+/// Health, the OpenAPI document itself, strutture and styles.
+fn service_schemas(links: &Json) -> Json {
+    json!({
+        "health": {
+            "type": "object", "required": ["status", "version", "collections", "degraded", "tile_cache", "renders"],
+            "properties": {
+                "status": {"type": "string", "enum": ["ok", "degraded"]},
+                "version": {"type": "string"},
+                "collections": {"type": "integer", "minimum": 0},
+                "degraded": {"type": "array", "items": {
+                    "type": "object", "required": ["collection", "problem"],
+                    "properties": {"collection": {"type": "string"}, "problem": {"type": "string"}},
+                }},
+                "tile_cache": {"type": "object", "required": ["tiles", "bytes", "limit_bytes"], "properties": {
+                    "tiles": {"type": "integer", "minimum": 0}, "bytes": {"type": "integer", "minimum": 0},
+                    "limit_bytes": {"type": "integer", "minimum": 0},
+                }},
+                "renders": {"type": "object", "required": ["running", "queued"], "properties": {
+                    "running": {"type": "integer", "minimum": 0}, "queued": {"type": "integer", "minimum": 0},
+                }},
+            },
+        },
+        "openapi": {
+            "type": "object", "required": ["openapi", "info", "paths"],
+            "properties": {"openapi": {"type": "string"}, "info": {"type": "object"}, "paths": {"type": "object"}},
+        },
+        "struttura": {
+            "type": "object", "required": ["id", "etichetta", "stati", "links"],
+            "properties": {
+                "id": {"type": "string"}, "etichetta": {"type": "string"}, "label": {"type": "string"},
+                "extent": {"type": "array", "items": {"type": "number"}},
+                "stati": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "collections"],
+                    "properties": {"id": {"type": "string", "enum": ["di_fatto", "di_diritto"]}, "etichetta": {"type": "string"},
+                        "collections": {"type": "array", "items": {"type": "object"}}},
+                }},
+                "links": links,
+            },
+        },
+        "strutture": {
+            "type": "object", "required": ["strutture", "links"],
+            "properties": {"strutture": {"type": "array", "items": {"$ref": "#/components/schemas/struttura"}}, "links": links},
+        },
+        "styles": {
+            "type": "object", "required": ["styles", "links"],
+            "properties": {
+                "styles": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "links"],
+                    "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "links": links},
+                }},
+                "links": links,
+            },
+        },
+        "style": {
+            "type": "object", "required": ["version", "sources", "layers"],
+            "description": "A MapLibre style, version 8.",
+            "properties": {
+                "version": {"type": "integer", "enum": [8]},
+                "name": {"type": "string"},
+                "metadata": {"type": "object"},
+                "center": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}},
+                "zoom": {"type": "number"},
+                "sources": {"type": "object", "additionalProperties": {
+                    "type": "object", "required": ["type"], "properties": {"type": {"type": "string"}},
+                }},
+                "layers": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "type"],
+                    "properties": {"id": {"type": "string"}, "type": {"type": "string"}},
+                }},
+            },
+        },
     })
 }
 
+/// Tile matrix sets, tilesets and TileJSON.
+fn tile_schemas(links: &Json) -> Json {
+    json!({
+        "tileMatrixSets": {
+            "type": "object", "required": ["tileMatrixSets"],
+            "properties": {
+                "tileMatrixSets": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "links"],
+                    "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "uri": {"type": "string"},
+                        "crs": {"type": "string"}, "links": links},
+                }},
+                "links": links,
+            },
+        },
+        "tileMatrixSet": {
+            "type": "object", "required": ["id", "crs", "tileMatrices"],
+            "description": "OGC Two Dimensional Tile Matrix Set 2.0.",
+            "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "uri": {"type": "string"},
+                "crs": {"type": "string"}, "wellKnownScaleSet": {"type": "string"},
+                "orderedAxes": {"type": "array", "items": {"type": "string"}},
+                "tileMatrices": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["id", "scaleDenominator", "cellSize", "pointOfOrigin", "tileWidth", "tileHeight", "matrixWidth", "matrixHeight"],
+                    "properties": {
+                        "id": {"type": "string"}, "scaleDenominator": {"type": "number"}, "cellSize": {"type": "number"},
+                        "cornerOfOrigin": {"type": "string", "enum": ["topLeft", "bottomLeft"]},
+                        "pointOfOrigin": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}},
+                        "tileWidth": {"type": "integer", "minimum": 1}, "tileHeight": {"type": "integer", "minimum": 1},
+                        "matrixWidth": {"type": "integer", "minimum": 1}, "matrixHeight": {"type": "integer", "minimum": 1},
+                    },
+                }},
+            },
+        },
+        "tileSet": {
+            "type": "object", "required": ["dataType", "crs", "links"],
+            "description": "Tileset metadata (OGC API - Tiles, TMS 2.0 tileset).",
+            "properties": {
+                "title": {"type": "string"},
+                "dataType": {"type": "string", "enum": ["vector"]},
+                "crs": {"type": "string"},
+                "tileMatrixSetId": {"type": "string"},
+                "tileMatrixSetURI": {"type": "string"},
+                "tileMatrixSetLimits": {"type": "array", "items": {
+                    "type": "object", "required": ["tileMatrix", "minTileRow", "maxTileRow", "minTileCol", "maxTileCol"],
+                    "properties": {
+                        "tileMatrix": {"type": "string"},
+                        "minTileRow": {"type": "integer", "minimum": 0}, "maxTileRow": {"type": "integer", "minimum": 0},
+                        "minTileCol": {"type": "integer", "minimum": 0}, "maxTileCol": {"type": "integer", "minimum": 0},
+                    },
+                }},
+                "minTileMatrix": {"type": "string"}, "maxTileMatrix": {"type": "string"},
+                "boundingBox": {"type": "object", "required": ["lowerLeft", "upperRight"], "properties": {
+                    "lowerLeft": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}},
+                    "upperRight": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}},
+                    "crs": {"type": "string"},
+                }},
+                "layers": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "dataType"],
+                    "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                        "dataType": {"type": "string", "enum": ["vector"]},
+                        "propertiesSchema": {"type": "object"}, "links": links},
+                }},
+                "links": links,
+            },
+        },
+        "tileSets": {
+            "type": "object", "required": ["tilesets"],
+            "properties": {"tilesets": {"type": "array", "items": {"$ref": "#/components/schemas/tileSet"}}, "links": links},
+        },
+        "tileJSON": {
+            "type": "object", "required": ["tilejson", "tiles", "vector_layers"],
+            "description": "TileJSON 3.0.0.",
+            "properties": {
+                "tilejson": {"type": "string", "pattern": "^3\\.[0-9]+\\.[0-9]+$"},
+                "name": {"type": "string"}, "version": {"type": "string"}, "attribution": {"type": "string"},
+                "scheme": {"type": "string", "enum": ["xyz"]},
+                "tiles": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "minzoom": {"type": "integer", "minimum": 0, "maximum": 30},
+                "maxzoom": {"type": "integer", "minimum": 0, "maximum": 30},
+                "bounds": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+                "center": {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "number"}},
+                "vector_layers": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "fields"],
+                    "properties": {
+                        "id": {"type": "string"}, "description": {"type": "string"},
+                        "minzoom": {"type": "integer", "minimum": 0}, "maxzoom": {"type": "integer", "minimum": 0},
+                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                }},
+            },
+        },
+    })
+}
 pub async fn api(
     State(app): State<App>,
     RawQuery(raw): RawQuery,

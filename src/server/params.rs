@@ -42,14 +42,19 @@ pub fn format_param() -> ParamSpec {
     }
 }
 
+/// A text of any characters but control characters (which every parameter refuses).
+pub const NO_CONTROLS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
 pub fn limit_param(server: &ServerConfig) -> ParamSpec {
     ParamSpec {
         name: "limit".into(),
         description: format!(
-            "Number of features per page, 1 to {max}. A larger value is not an error: the page is cut to {max} and the response header `Tessera-Limit` says so.",
+            "Number of features per page, from 1; at most {max} are returned. A larger value is not an error: the page is cut to {max} and the response header `Tessera-Limit` says so.",
             max = server.max_limit
         ),
-        schema: json!({"type": "integer", "minimum": 1, "maximum": server.max_limit, "default": server.default_limit}),
+        // The maximum is what a page holds at most (QGIS sizes its pages with it); a larger
+        // `limit` is no error (up to 2^63 - 1, the largest `int64`).
+        schema: json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": server.max_limit, "default": server.default_limit}),
         component: Some("limit"),
     }
 }
@@ -59,7 +64,7 @@ pub fn offset_param() -> ParamSpec {
         name: "offset".into(),
         description: "Number of matching features to skip; the `next` and `prev` links carry it."
             .into(),
-        schema: json!({"type": "integer", "minimum": 0, "default": 0}),
+        schema: json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "default": 0}),
         component: Some("offset"),
     }
 }
@@ -67,8 +72,11 @@ pub fn offset_param() -> ParamSpec {
 pub fn bbox_param() -> ParamSpec {
     ParamSpec {
         name: "bbox".into(),
-        description: "Only features that intersect the box `minLon,minLat,maxLon,maxLat` (CRS84; 6 numbers add heights, which are ignored). minLon > maxLon crosses the antimeridian.".into(),
-        schema: json!({"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}),
+        description: "Only features that intersect the box `minLon,minLat,maxLon,maxLat` (CRS84; 6 numbers add heights, which are ignored). minLon > maxLon crosses the antimeridian; a box reaching past the poles or ±180° is cut there; one whose lower latitude is above its upper holds nothing.".into(),
+        schema: json!({"type": "array", "items": {"type": "number"}, "oneOf": [
+            {"minItems": 4, "maxItems": 4},
+            {"minItems": 6, "maxItems": 6},
+        ]}),
         component: Some("bbox"),
     }
 }
@@ -76,8 +84,8 @@ pub fn bbox_param() -> ParamSpec {
 pub fn datetime_param() -> ParamSpec {
     ParamSpec {
         name: "datetime".into(),
-        description: "Only features whose time intersects this instant or interval (RFC 3339: `2020-01-01`, `2020-01-01T00:00:00Z`, `2020-01-01/..`, `../2020-12-31`). Features without a time match.".into(),
-        schema: json!({"type": "string"}),
+        description: "Only features whose time intersects this instant or interval (RFC 3339: `2020-01-01`, `2020-01-01T00:00:00Z`, `2020-01-01/..`, `../2020-12-31`; an interval that ends before it starts holds nothing). Features without a time match.".into(),
+        schema: json!({"type": "string", "pattern": crate::temporal::DATETIME_PARAM_PATTERN}),
         component: Some("datetime"),
     }
 }
@@ -95,10 +103,16 @@ pub fn items_params(layer: &Layer, server: &ServerConfig) -> Vec<ParamSpec> {
     ];
     for field in &layer.source.info().fields {
         if field.kind.filterable() && !RESERVED.contains(&field.name.as_str()) {
-            let mut schema = json!({"type": field.kind.json_type()});
-            if field.kind == FieldType::DateTime {
-                schema["format"] = "date-time".into();
-            }
+            // What `filter_value` takes: integers of 64 bits, finite numbers, `true` or
+            // `false`, any text (date-times compare as the text stored).
+            let schema = match field.kind {
+                FieldType::Integer => {
+                    json!({"type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX})
+                }
+                FieldType::Number => json!({"type": "number"}),
+                FieldType::Boolean => json!({"type": "boolean"}),
+                _ => json!({"type": "string", "pattern": NO_CONTROLS}),
+            };
             v.push(ParamSpec {
                 name: field.name.clone(),
                 description: format!("Only features whose `{}` equals this value.", field.name),

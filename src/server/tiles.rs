@@ -66,11 +66,16 @@ impl AppState {
     }
 }
 
-fn collections_param() -> ParamSpec {
+/// `collections=`, of the collections `ids` (none: any name, for checking a request).
+pub fn collections_param(ids: &[&str]) -> ParamSpec {
+    let mut items = json!({"type": "string"});
+    if !ids.is_empty() {
+        items["enum"] = json!(ids);
+    }
     ParamSpec {
         name: "collections".into(),
-        description: "The collections in the tiles, comma-separated, one MVT layer each in this order; all of them when absent.".into(),
-        schema: json!({"type": "array", "items": {"type": "string"}}),
+        description: "The collections in the tiles, comma-separated, each once, one MVT layer each in this order; all of them when absent.".into(),
+        schema: json!({"type": "array", "minItems": 1, "uniqueItems": true, "items": items}),
         component: Some("collections"),
     }
 }
@@ -88,7 +93,7 @@ fn f_param(formats: &[&str]) -> ParamSpec {
 pub fn tile_params(dataset: bool, formats: &[&str]) -> Vec<ParamSpec> {
     let mut v = vec![f_param(formats)];
     if dataset {
-        v.push(collections_param());
+        v.push(collections_param(&[]));
     }
     v
 }
@@ -615,5 +620,10 @@ mod tests {
         assert!(identity(&HeaderMap::new()) && identity(&h("br")));
         assert!(!identity(&h("identity;q=0")) && !identity(&h("*;q=0")));
         assert!(identity(&h("*;q=0, identity")));
+        // A weight that is not a q-value drops its entry, as the compression layer does.
+        assert!(!gzip(&h("gzip;q50")) && !gzip(&h("gzip;q=0.5;x=1")) && !gzip(&h("gzip;q=2")));
+        assert!(gzip(&h("x-gzip;q=0.001")) && gzip(&h("gzip;Q=1.000")));
+        assert!(!gzip(&h("gzip;q=1.0001")) && !gzip(&h("gzip;q=0.000")));
+        assert!(identity(&h("identity;q=zero")));
     }
 }

@@ -173,6 +173,14 @@ impl FlatGeobuf {
         let mut data_start = 12 + header_len;
 
         let (slots, tree) = if count > 0 && node_size > 0 {
+            // Each feature has a 40-byte leaf in the index: a count the file cannot hold is a
+            // lie (and the index size computed from it could overflow).
+            if count > (file_len - data_start) / NODE_ITEM_LEN as u64 {
+                return Err(corrupt(
+                    path,
+                    format!("the header counts {count} features, more than the file can hold"),
+                ));
+            }
             let index_len = PackedRTree::index_size(count as usize, node_size) as u64;
             if data_start + index_len > file_len {
                 return Err(corrupt(
