@@ -58,9 +58,13 @@ pub fn parse_rfc3339(s: &str, end_of_day: bool) -> Option<Instant> {
         // The parser takes offsets up to 25:59; RFC 3339's hours stop at 23.
         return (t.offset().whole_hours().abs() <= 23).then(|| t.unix_timestamp());
     }
-    if s.len() == 10
-        && let Ok(d) = Date::parse(s, &Iso8601::DATE)
-    {
+    // YYYY-MM-DD only: ISO 8601 also has signed years, ordinal and week dates.
+    let calendar_date = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if calendar_date && let Ok(d) = Date::parse(s, &Iso8601::DATE) {
         let t = if end_of_day {
             Time::from_hms(23, 59, 59).ok()?
         } else {
@@ -160,6 +164,10 @@ mod tests {
             "2020-01-01T00:00:00+24:00",
             "2020-01-01T00:00:00",
             "2020-1-1",
+            // ISO 8601 forms that are not RFC 3339 (found by fuzzing).
+            "-002021044",
+            "2021-W01-1",
+            "+002021-01",
         ] {
             assert!(parse_datetime_param(bad).is_err(), "{bad}");
         }

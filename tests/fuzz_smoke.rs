@@ -46,8 +46,9 @@ fn mutate(data: &[u8], rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-/// Runs `target` on every corpus entry and `per_entry` mutations of each; how many inputs.
-fn smoke(name: &str, per_entry: usize, target: fn(&[u8])) -> usize {
+/// Runs `target` on every corpus entry and about `mutations` mutations spread over them; how
+/// many inputs it tried.
+fn smoke(name: &str, mutations: usize, target: fn(&[u8])) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(name);
@@ -62,10 +63,12 @@ fn smoke(name: &str, per_entry: usize, target: fn(&[u8])) -> usize {
         entries.len()
     );
     let mut rng = Rng(0x5eed_7e55_e7a0_0001);
+    let per_entry = mutations.div_ceil(entries.len());
     let mut tried = 0;
     for path in entries {
         let data = std::fs::read(&path).unwrap();
         target(&data);
+        tried += 1;
         for _ in 0..per_entry {
             let input = mutate(&data, &mut rng);
             let outcome = std::panic::catch_unwind(|| target(&input));
@@ -83,20 +86,20 @@ fn smoke(name: &str, per_entry: usize, target: fn(&[u8])) -> usize {
 
 #[test]
 fn requests() {
-    assert!(smoke("request", 60, targets::request::run) >= 1000);
+    assert!(smoke("request", 2000, targets::request::run) >= 2000);
 }
 
 #[test]
 fn configuration_files() {
-    assert!(smoke("config", 300, targets::config::run) >= 900);
+    assert!(smoke("config", 2000, targets::config::run) >= 2000);
 }
 
 #[test]
 fn flatgeobuf_files() {
-    assert!(smoke("flatgeobuf", 300, targets::flatgeobuf::run) >= 2000);
+    assert!(smoke("flatgeobuf", 3000, targets::flatgeobuf::run) >= 3000);
 }
 
 #[test]
 fn datetime_values() {
-    assert!(smoke("datetime", 300, targets::datetime::run) >= 3000);
+    assert!(smoke("datetime", 5000, targets::datetime::run) >= 5000);
 }

@@ -263,6 +263,42 @@ fn coords(g: &::flatgeobuf::Geometry) -> Vec<Coord<f64>> {
     out
 }
 
+/// Checks that every inner node of a packed R-tree points at nodes of the level below: a
+/// search follows these pointers, and one into the wrong level sends it out of bounds. The
+/// levels are laid out as the FlatGeobuf specification says (root first, leaves last).
+pub(super) fn check_index(index: &[u8], count: usize, node_size: u16) -> Result<(), String> {
+    let node_size = node_size.max(2) as usize;
+    // Nodes per level, leaves first.
+    let mut sizes = vec![count];
+    let mut n = count;
+    while n > 1 || sizes.len() == 1 {
+        n = n.div_ceil(node_size);
+        sizes.push(n);
+    }
+    let total: usize = sizes.iter().sum();
+    if total * NODE_ITEM_LEN != index.len() {
+        return Err(format!("{} bytes for {total} nodes", index.len()));
+    }
+    // Where each level starts: the root level first in the file.
+    let mut starts = Vec::with_capacity(sizes.len());
+    let mut end = total;
+    for size in &sizes {
+        starts.push(end - size);
+        end -= size;
+    }
+    for level in 1..sizes.len() {
+        let below = starts[level - 1]..starts[level - 1] + sizes[level - 1];
+        for node in starts[level]..starts[level] + sizes[level] {
+            let at = node * NODE_ITEM_LEN + 32;
+            let child = u64::from_le_bytes(index[at..at + 8].try_into().expect("8 bytes"));
+            if !below.contains(&(child as usize)) {
+                return Err(format!("node {node} points outside the level below it"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Splits a coordinate list at the `ends` offsets (in coordinate pairs).
 fn split_rings(
     g: &::flatgeobuf::Geometry,
@@ -344,5 +380,13 @@ pub(super) fn decode_geometry(
         }
         other => return Err(format!("geometry type {other:?} is not supported")),
     };
-    Ok(geom)
+    Ok(geom.filter(finite))
+}
+
+/// Whether every coordinate is a number. One that is not (GDAL writes an empty point as NaN,
+/// a hostile file anything) makes no place: the feature is kept without a geometry, which is
+/// what the geometric tests and the tile engine can handle.
+pub(super) fn finite(g: &Geometry<f64>) -> bool {
+    use geo::CoordsIter;
+    g.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite())
 }

@@ -172,6 +172,12 @@ impl FlatGeobuf {
         let node_size = header.index_node_size();
         let mut data_start = 12 + header_len;
 
+        if node_size == 1 {
+            return Err(corrupt(
+                path,
+                "an index node size of 1 (it is 0 or at least 2)",
+            ));
+        }
         let (slots, tree) = if count > 0 && node_size > 0 {
             // Each feature has a 40-byte leaf in the index: a count the file cannot hold is a
             // lie (and the index size computed from it could overflow).
@@ -190,6 +196,8 @@ impl FlatGeobuf {
             }
             let mut index = vec![0u8; index_len as usize];
             file.read_exact_at(&mut index, data_start).map_err(io)?;
+            decode::check_index(&index, count as usize, node_size)
+                .map_err(|e| corrupt(path, format!("spatial index: {e}")))?;
             let tree = PackedRTree::from_buf(&index[..], count as usize, node_size)
                 .map_err(|e| corrupt(path, format!("spatial index: {e}")))?;
             data_start += index_len;

@@ -114,6 +114,8 @@ impl FlatGeobuf {
         if let Some(g) = f.geometry.as_mut() {
             self.to_crs84.geometry(g)?;
         }
+        // Coordinates outside the CRS's domain may project to no number.
+        f.geometry = f.geometry.filter(super::decode::finite);
         Ok(f)
     }
 
