@@ -98,7 +98,7 @@ pub fn of_tileset(
     colour: Option<String>,
 ) -> Json {
     let engine = ts.engine();
-    let source = StyleSource::new(ts, engine.info(), base);
+    let source = StyleSource::new(ts, &engine.info(), base);
     style(style_id, &ts.title, &source, palette, colour)
 }
 

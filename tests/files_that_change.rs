@@ -11,12 +11,20 @@ use geozero::{ColumnValue, PropertyProcessor};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-/// A FlatGeobuf file of `n` points near Firenze, with the property `column`, as bytes.
-fn points(n: usize, column: &str) -> Vec<u8> {
+/// Where the last point goes when a version reaches Grosseto, and its z14 tile.
+const GROSSETO: (f64, f64) = (11.1139, 42.7635);
+const GROSSETO_TILE: &str = "/collections/punti/tiles/WebMercatorQuad/14/6034/8697";
+
+/// A FlatGeobuf file of `n` points near Firenze (the last one in Grosseto with `far`), with
+/// the property `column`, as bytes.
+fn points_reaching(n: usize, column: &str, far: bool) -> Vec<u8> {
     let mut w = fgb::writer("punti", GeometryType::Point, 4326);
     w.add_column(column, flatgeobuf::ColumnType::String, |_, _| {});
     for i in 0..n {
-        let p = Point::new(11.255 + i as f64 * 0.0005, 43.77);
+        let p = match far && i == n - 1 {
+            true => Point::new(GROSSETO.0, GROSSETO.1),
+            false => Point::new(11.255 + i as f64 * 0.0005, 43.77),
+        };
         w.add_feature_geom(Geometry::Point(p), |f| {
             f.property(0, column, &ColumnValue::String(&format!("punto {i}")))
                 .unwrap();
@@ -26,6 +34,10 @@ fn points(n: usize, column: &str) -> Vec<u8> {
     let mut out = Vec::new();
     w.write(&mut out).unwrap();
     out
+}
+
+fn points(n: usize, column: &str) -> Vec<u8> {
+    points_reaching(n, column, false)
 }
 
 /// Writes `bytes` beside `path` and renames them over it, as deploy tools do. The new file
@@ -90,20 +102,35 @@ fn a_file_renamed_over_is_served_anew_with_fresh_tiles() {
     // Cached now: the same tile again is a hit with the same validator.
     assert_eq!(tile(&s).1, etag);
 
-    replace(&file, &points(5, "nome"));
-    eventually("the new version is served", || matched(&s) == Some(5));
+    // Grosseto is outside the data: its tile is outside the tileset's limits.
+    s.get(GROSSETO_TILE).assert_exception(404);
+    let bounds = |s: &Server| {
+        s.json("/collections/punti/tiles/WebMercatorQuad/tilejson.json")["bounds"][1]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(bounds(&s) > 43.7);
+
+    // The new version reaches Grosseto.
+    replace(&file, &points_reaching(6, "nome", true));
+    eventually("the new version is served", || matched(&s) == Some(6));
     let (after, new_etag) = tile(&s);
     assert_eq!(after, 5, "the cached tile of the old version is not served");
     assert_ne!(new_etag, etag);
-    // Ids of the new version: five features, numbered from 0 in file order.
-    let last = s.json("/collections/punti/items/4");
+    // The tileset follows the data: its bounds and limits reach Grosseto, and so do tiles.
+    assert!((bounds(&s) - GROSSETO.1).abs() < 1e-6, "{}", bounds(&s));
+    let r = s.get(GROSSETO_TILE);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(mvt::decode(&r.body)[0].features.len(), 1);
+    // Ids of the new version: six features, numbered from 0 in file order.
+    let last = s.json("/collections/punti/items/5");
     assert!(
         last["properties"]["nome"]
             .as_str()
             .unwrap()
             .starts_with("punto ")
     );
-    s.get("/collections/punti/items/5").assert_exception(404);
+    s.get("/collections/punti/items/6").assert_exception(404);
     assert_eq!(health(&s)["status"], "ok");
 }
 

@@ -188,7 +188,7 @@ fn struttura_json(app: &App, base: &str, s: Struttura) -> Result<Json, ApiError>
         "id": s.id(),
         "etichetta": s.etichetta(),
         "label": s.label_en(),
-        "extent": crate::styles::StyleSource::new(&ts, tiles.info(), base).bounds,
+        "extent": crate::styles::StyleSource::new(&ts, &tiles.info(), base).bounds,
         "stati": stati,
         "links": [
             link(&url, "self", MEDIA_JSON, "Questa struttura"),

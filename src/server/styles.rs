@@ -97,7 +97,7 @@ pub async fn collection_style(
     parse_query(raw.as_deref(), &[])?;
     let ts = resolve(&app, &TilesetId::Collection(id.clone()))?;
     let tiles = app.tile_source(&ts);
-    let source = styles::StyleSource::new(&ts, tiles.info(), &app.base(&headers));
+    let source = styles::StyleSource::new(&ts, &tiles.info(), &app.base(&headers));
     Ok(reply(&styles::style(
         &id,
         &ts.title,

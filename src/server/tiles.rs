@@ -408,7 +408,7 @@ pub async fn tilesets(
         .matrix_sets
         .iter()
         .filter(|tms| source.info().serves(tms))
-        .map(|tms| summary_json(&base, &ts, source.info(), tms))
+        .map(|tms| summary_json(&base, &ts, &source.info(), tms))
         .collect::<Result<_, _>>()?;
     let body = json!({
         "tilesets": list,
@@ -425,7 +425,7 @@ pub async fn tileset(
 ) -> Result<Response, ApiError> {
     let (_, ts, tms) = tileset_request(&app, path, raw.as_deref(), &["json"])?;
     let source = app.tile_source(&ts);
-    let body = tileset_json(&app, &app.base(&headers), &ts, source.info(), tms)?;
+    let body = tileset_json(&app, &app.base(&headers), &ts, &source.info(), tms)?;
     Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON))
 }
 
@@ -442,7 +442,7 @@ pub async fn tilejson(
         ));
     }
     let tiles = app.tile_source(&ts);
-    let source = crate::styles::StyleSource::new(&ts, tiles.info(), &app.base(&headers));
+    let source = crate::styles::StyleSource::new(&ts, &tiles.info(), &app.base(&headers));
     let (min, max) = (source.min_zoom, source.max_zoom);
     let mut body = json!({
         "tilejson": "3.0.0",

@@ -5,7 +5,7 @@
 use super::TileError;
 use super::limit::RenderLimit;
 use super::matrix::{TileCoord, TileMatrixSet};
-use super::source::{Compression, TileSource, TileSourceInfo};
+use super::source::{Compression, FollowedInfo, TileSource, TileSourceInfo};
 use bytes::Bytes;
 use std::future::Future;
 use std::io::Write;
@@ -172,11 +172,19 @@ impl TileCache {
 #[derive(Debug)]
 pub struct Cached {
     inner: Arc<dyn TileSource>,
-    info: TileSourceInfo,
+    info: FollowedInfo,
     cache: Arc<TileCache>,
     /// Bounds the tiles made at once, across every source that shares it.
     limit: Arc<RenderLimit>,
     tileset: Arc<str>,
+}
+
+/// The info of `inner` as the cache serves it: uncompressed.
+fn uncompressed(inner: &dyn TileSource) -> TileSourceInfo {
+    TileSourceInfo {
+        compression: Compression::None,
+        ..(*inner.info()).clone()
+    }
 }
 
 impl Cached {
@@ -186,13 +194,9 @@ impl Cached {
         limit: Arc<RenderLimit>,
         tileset: &str,
     ) -> Cached {
-        let info = TileSourceInfo {
-            compression: Compression::None,
-            ..inner.info().clone()
-        };
         Cached {
+            info: FollowedInfo::new(inner.revision(), uncompressed(&*inner)),
             inner,
-            info,
             cache,
             limit,
             tileset: Arc::from(tileset),
@@ -240,8 +244,9 @@ impl Cached {
 
 #[async_trait::async_trait]
 impl TileSource for Cached {
-    fn info(&self) -> &TileSourceInfo {
-        &self.info
+    fn info(&self) -> Arc<TileSourceInfo> {
+        self.info
+            .at(self.inner.revision(), || uncompressed(&*self.inner))
     }
 
     fn revision(&self) -> u64 {

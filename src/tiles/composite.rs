@@ -4,54 +4,57 @@
 
 use super::TileError;
 use super::matrix::{TileCoord, TileMatrixSet};
-use super::source::{Compression, TileSource, TileSourceInfo};
+use super::source::{Compression, FollowedInfo, TileSource, TileSourceInfo};
 use bytes::Bytes;
 use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Composite {
     parts: Vec<Arc<dyn TileSource>>,
-    info: TileSourceInfo,
+    info: FollowedInfo,
+}
+
+/// The parts' layers in order, in the matrix sets that every part serves.
+fn joined(parts: &[Arc<dyn TileSource>]) -> TileSourceInfo {
+    let infos: Vec<_> = parts.iter().map(|p| p.info()).collect();
+    let mut matrix_sets: Option<Vec<String>> = None;
+    for ids in infos.iter().filter_map(|i| i.matrix_sets.as_ref()) {
+        matrix_sets = Some(match matrix_sets {
+            None => ids.clone(),
+            Some(have) => have.into_iter().filter(|i| ids.contains(i)).collect(),
+        });
+    }
+    TileSourceInfo {
+        layers: infos.iter().flat_map(|i| i.layers.clone()).collect(),
+        compression: Compression::None,
+        matrix_sets,
+    }
 }
 
 impl Composite {
     /// The sources' tiles in this order; refused if two give a layer of the same name.
     pub fn new(parts: Vec<Arc<dyn TileSource>>) -> Result<Composite, TileError> {
-        let mut layers = Vec::new();
-        for p in &parts {
-            for l in &p.info().layers {
-                if layers.iter().any(|x: &super::TileLayerInfo| x.id == l.id) {
-                    return Err(TileError::Invalid(format!(
-                        "two tile sources have a layer `{}`",
-                        l.id
-                    )));
-                }
-                layers.push(l.clone());
+        let info = joined(&parts);
+        for (i, l) in info.layers.iter().enumerate() {
+            if info.layers[..i].iter().any(|x| x.id == l.id) {
+                return Err(TileError::Invalid(format!(
+                    "two tile sources have a layer `{}`",
+                    l.id
+                )));
             }
         }
-        // Served in the matrix sets that every part serves.
-        let mut matrix_sets: Option<Vec<String>> = None;
-        for p in &parts {
-            if let Some(ids) = &p.info().matrix_sets {
-                matrix_sets = Some(match matrix_sets {
-                    None => ids.clone(),
-                    Some(have) => have.into_iter().filter(|i| ids.contains(i)).collect(),
-                });
-            }
-        }
-        let info = TileSourceInfo {
-            layers,
-            compression: Compression::None,
-            matrix_sets,
-        };
-        Ok(Composite { parts, info })
+        let revision = parts.iter().map(|p| p.revision()).sum();
+        Ok(Composite {
+            info: FollowedInfo::new(revision, info),
+            parts,
+        })
     }
 }
 
 #[async_trait::async_trait]
 impl TileSource for Composite {
-    fn info(&self) -> &TileSourceInfo {
-        &self.info
+    fn info(&self) -> Arc<TileSourceInfo> {
+        self.info.at(self.revision(), || joined(&self.parts))
     }
 
     fn revision(&self) -> u64 {
@@ -119,12 +122,8 @@ mod tests {
         let whole = both.tile(&tms, TILE).await.unwrap().expect("features");
         assert!(whole.len() > 1000);
         assert_eq!(joined, whole);
-        let ids: Vec<&str> = composite
-            .info()
-            .layers
-            .iter()
-            .map(|l| l.id.as_str())
-            .collect();
+        let info = composite.info();
+        let ids: Vec<&str> = info.layers.iter().map(|l| l.id.as_str()).collect();
         assert_eq!(ids, ["province", "comuni"]);
         // Nothing anywhere gives no tile.
         let far = TileCoord { z: 9, x: 0, y: 0 };

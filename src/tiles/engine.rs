@@ -6,7 +6,7 @@
 use super::encode::{Written, encode_layer};
 use super::matrix::{TileCoord, TileMatrixSet};
 use super::plan::{LayerPlan, plan_layer};
-use super::source::{Compression, TileLayerInfo, TileSource, TileSourceInfo};
+use super::source::{Compression, FollowedInfo, TileLayerInfo, TileSource, TileSourceInfo};
 use super::{TileError, Tiling};
 use crate::source::{Cancel, Feature, FeatureSource, blocking};
 use bytes::Bytes;
@@ -34,16 +34,21 @@ pub struct Rendered {
 #[derive(Debug, Clone)]
 pub struct EngineTiles {
     layers: Arc<[EngineLayer]>,
-    info: TileSourceInfo,
+    info: Arc<FollowedInfo>,
+}
+
+/// The info of `layers` as their sources hold them now.
+fn info_of(layers: &[EngineLayer]) -> TileSourceInfo {
+    TileSourceInfo::of_layers(layers.iter().map(layer_info).collect(), Compression::None)
 }
 
 impl EngineTiles {
     pub fn new(layers: Vec<EngineLayer>) -> EngineTiles {
-        let info =
-            TileSourceInfo::of_layers(layers.iter().map(layer_info).collect(), Compression::None);
+        let layers: Arc<[EngineLayer]> = layers.into();
+        let revision = layers.iter().map(|l| l.source.revision()).sum();
         EngineTiles {
-            layers: layers.into(),
-            info,
+            info: Arc::new(FollowedInfo::new(revision, info_of(&layers))),
+            layers,
         }
     }
 
@@ -184,8 +189,8 @@ fn layer_info(l: &EngineLayer) -> TileLayerInfo {
 
 #[async_trait::async_trait]
 impl TileSource for EngineTiles {
-    fn info(&self) -> &TileSourceInfo {
-        &self.info
+    fn info(&self) -> Arc<TileSourceInfo> {
+        self.info.at(self.revision(), || info_of(&self.layers))
     }
 
     fn revision(&self) -> u64 {

@@ -9,6 +9,7 @@ use crate::crs::CrsError;
 use crate::source::FieldType;
 use bytes::Bytes;
 use geo_types::Rect;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// How the bytes of a source's tiles are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +101,25 @@ impl TileSourceInfo {
     }
 }
 
+/// The info of a source over data that changes, made again when the data's revision moves on.
+#[derive(Debug)]
+pub struct FollowedInfo(Mutex<(u64, Arc<TileSourceInfo>)>);
+
+impl FollowedInfo {
+    pub fn new(revision: u64, info: TileSourceInfo) -> FollowedInfo {
+        FollowedInfo(Mutex::new((revision, Arc::new(info))))
+    }
+
+    /// The info at `revision`, from `make` if it is not the one held.
+    pub fn at(&self, revision: u64, make: impl FnOnce() -> TileSourceInfo) -> Arc<TileSourceInfo> {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.0 != revision {
+            *held = (revision, Arc::new(make()));
+        }
+        held.1.clone()
+    }
+}
+
 /// Appends `tile`, compressed as `compression` says, to `out` as plain MVT bytes.
 pub fn inflate_into(
     tile: &[u8],
@@ -120,7 +140,9 @@ pub fn inflate_into(
 
 #[async_trait::async_trait]
 pub trait TileSource: Send + Sync + std::fmt::Debug {
-    fn info(&self) -> &TileSourceInfo;
+    /// What it holds now: a source over data that changes (a file replaced) gives a new
+    /// info after each change, with the new extent and so the new tile matrix set limits.
+    fn info(&self) -> Arc<TileSourceInfo>;
 
     /// A number that grows when the data behind the tiles changes: a tile made before is
     /// stale. (The sum of the sources' revisions, for tiles made from several.)
