@@ -128,6 +128,11 @@ impl AccessLog {
 }
 
 impl ServerConfig {
+    /// How GeoJSON coordinates are written (`coordinate_decimals`).
+    pub fn precision(&self) -> crate::geojson::Precision {
+        crate::geojson::Precision::decimals(self.coordinate_decimals)
+    }
+
     /// `max_renders`, or twice the cores when it is 0.
     pub fn render_limit(&self) -> usize {
         match self.max_renders {

@@ -125,7 +125,7 @@ pub async fn items(
     };
 
     let url = format!("{base}/collections/{}/items", layer.meta.id);
-    let precision = geojson::Precision::decimals(app.config.coordinate_decimals);
+    let precision = app.config.precision();
     let body = write_collection(
         &page, fields, precision, &url, params, format, offset, limit,
     );
@@ -286,7 +286,7 @@ pub async fn item(
     let mut extra = b",\"links\":".to_vec();
     serde_json::to_writer(&mut extra, &links).expect("Vec write");
     let mut out = Vec::new();
-    let precision = geojson::Precision::decimals(app.config.coordinate_decimals);
+    let precision = app.config.precision();
     let fields = &layer.source.info().fields;
     geojson::write_feature(&mut out, &feature, fields, precision, &extra);
     match req.format {

@@ -23,7 +23,7 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct RouteStats {
     by_status: BTreeMap<u16, u64>,
     /// Requests at or under each bucket's bound (not cumulative here; summed when written).
@@ -131,18 +131,7 @@ pub async fn scrape(State(app): State<App>) -> Response {
     );
     let routes: Vec<(Arc<str>, RouteStats)> = {
         let r = m.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut v: Vec<_> = r
-            .iter()
-            .map(|(k, s)| {
-                (
-                    k.clone(),
-                    RouteStats {
-                        by_status: s.by_status.clone(),
-                        ..*s
-                    },
-                )
-            })
-            .collect();
+        let mut v: Vec<_> = r.iter().map(|(k, s)| (k.clone(), s.clone())).collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
