@@ -159,12 +159,19 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            // Opening the layers (indexes, id scans) left garbage on this thread.
+            return_memory();
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
-                // A thread of the blocking pool that ends after a burst of renders leaves its
-                // allocator pages behind, still counted in RSS: return them to the system as
-                // it goes (mimalloc otherwise purges only pages its owner touches again).
+                // mimalloc purges a thread's freed pages only when that thread allocates again:
+                // a thread that served a burst of renders and then idles, or ends, would keep
+                // them resident. Both give them back.
+                .on_thread_park(return_memory_when_idle)
                 .on_thread_stop(return_memory)
+                // A blocking thread (renders, file reads) that idles a second ends, giving its
+                // memory back; with tokio's 10 s the watcher's periodic file checks would keep
+                // waking idle ones in turn, and none would ever end.
+                .thread_keep_alive(std::time::Duration::from_secs(1))
                 .build()
             {
                 Ok(r) => r,
@@ -182,6 +189,22 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// [`return_memory`] for a worker about to idle, at most once a second per thread (a busy
+/// worker parks and wakes many times a second; the pages it frees are reused meanwhile).
+fn return_memory_when_idle() {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+    thread_local!(static LAST: Cell<Option<Instant>> = const { Cell::new(None) });
+    let now = Instant::now();
+    if LAST
+        .get()
+        .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+    {
+        LAST.set(Some(now));
+        return_memory();
     }
 }
 

@@ -24,6 +24,7 @@ pub mod clip;
 pub mod composite;
 pub mod encode;
 pub mod engine;
+mod kept;
 pub mod limit;
 pub mod matrix;
 pub mod mvt;

@@ -1,6 +1,7 @@
 //! FlatGeobuf bytes into tessera's values and geo-types geometries, and the feature index
 //! out of the file's R-tree leaves (or a scan, for files without an index).
 
+use super::rtree::level_ranges;
 use super::{Column, NODE_ITEM_LEN, Slot, corrupt};
 use crate::source::{FieldType, SourceError, Value};
 use crate::temporal;
@@ -267,31 +268,16 @@ fn coords(g: &::flatgeobuf::Geometry) -> Vec<Coord<f64>> {
 /// search follows these pointers, and one into the wrong level sends it out of bounds. The
 /// levels are laid out as the FlatGeobuf specification says (root first, leaves last).
 pub(super) fn check_index(index: &[u8], count: usize, node_size: u16) -> Result<(), String> {
-    let node_size = node_size.max(2) as usize;
-    // Nodes per level, leaves first.
-    let mut sizes = vec![count];
-    let mut n = count;
-    while n > 1 || sizes.len() == 1 {
-        n = n.div_ceil(node_size);
-        sizes.push(n);
-    }
-    let total: usize = sizes.iter().sum();
+    let levels = level_ranges(count, node_size.max(2) as usize);
+    let total = levels.last().map_or(0, |l| l.end);
     if total * NODE_ITEM_LEN != index.len() {
         return Err(format!("{} bytes for {total} nodes", index.len()));
     }
-    // Where each level starts: the root level first in the file.
-    let mut starts = Vec::with_capacity(sizes.len());
-    let mut end = total;
-    for size in &sizes {
-        starts.push(end - size);
-        end -= size;
-    }
-    for level in 1..sizes.len() {
-        let below = starts[level - 1]..starts[level - 1] + sizes[level - 1];
-        for node in starts[level]..starts[level] + sizes[level] {
+    for pair in levels.windows(2) {
+        for node in pair[0].clone() {
             let at = node * NODE_ITEM_LEN + 32;
             let child = u64::from_le_bytes(index[at..at + 8].try_into().expect("8 bytes"));
-            if !below.contains(&(child as usize)) {
+            if !pair[1].contains(&(child as usize)) {
                 return Err(format!("node {node} points outside the level below it"));
             }
         }

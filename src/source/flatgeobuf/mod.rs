@@ -14,19 +14,22 @@
 
 mod decode;
 mod follow;
+mod ids;
 mod query;
 mod read;
+mod rtree;
 
 pub use follow::FlatGeobufSource;
 
 use super::{Field, SourceError, SourceInfo, SourceOptions};
 use crate::crs::Transformer;
-use ::flatgeobuf::packed_r_tree::{NodeItem, PackedRTree};
+use ::flatgeobuf::packed_r_tree::PackedRTree;
 use ::flatgeobuf::{ColumnType, GeometryType};
 use decode::{field_type, geometry_type_name, scan_slots, slots_from_leaves};
 use geo_types::{Coord, Rect};
+use ids::IdIndex;
 use query::MatchKey;
-use std::collections::HashMap;
+use rtree::RTree;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -86,11 +89,11 @@ pub struct FlatGeobuf {
     data_start: u64,
     /// Features in file order (the R-tree's leaf order).
     slots: Vec<Slot>,
-    tree: Option<PackedRTree>,
+    tree: Option<RTree>,
     to_crs84: Transformer,
     from_crs84: Transformer,
     id_field: Option<usize>,
-    id_lookup: OnceLock<Result<HashMap<String, u32>, String>>,
+    id_lookup: OnceLock<Result<IdIndex, String>>,
     temporal: Option<(usize, Option<usize>)>,
     info: SourceInfo,
     matches: Mutex<Vec<(MatchKey, Arc<Vec<u32>>)>>,
@@ -198,33 +201,15 @@ impl FlatGeobuf {
             file.read_exact_at(&mut index, data_start).map_err(io)?;
             decode::check_index(&index, count as usize, node_size)
                 .map_err(|e| corrupt(path, format!("spatial index: {e}")))?;
-            let tree = PackedRTree::from_buf(&index[..], count as usize, node_size)
-                .map_err(|e| corrupt(path, format!("spatial index: {e}")))?;
             data_start += index_len;
-            let leaves = &index[index.len() - count as usize * NODE_ITEM_LEN..];
+            let (inner, leaves) = index.split_at(index.len() - count as usize * NODE_ITEM_LEN);
+            let tree = RTree::from_file(inner, count as usize, node_size as usize);
             let slots = slots_from_leaves(path, leaves, file_len - data_start)?;
             (slots, Some(tree))
         } else {
             // No index in the file: scan once and build one in memory, in file order.
             let slots = scan_slots(path, &file, data_start, file_len, header_geometry)?;
-            let tree = if slots.is_empty() {
-                None
-            } else {
-                let nodes: Vec<NodeItem> = slots
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        let mut n = NodeItem::bounds(s.bbox[0], s.bbox[1], s.bbox[2], s.bbox[3]);
-                        n.offset = i as u64;
-                        n
-                    })
-                    .collect();
-                let extent = ::flatgeobuf::packed_r_tree::calc_extent(&nodes);
-                Some(
-                    PackedRTree::build(&nodes, &extent, 16)
-                        .map_err(|e| corrupt(path, format!("building an index: {e}")))?,
-                )
-            };
+            let tree = (!slots.is_empty()).then(|| RTree::build(&slots, 16));
             (slots, tree)
         };
 
@@ -274,16 +259,7 @@ impl FlatGeobuf {
         let extent = match &tree {
             Some(t) => {
                 let e = t.extent();
-                let r = Rect::new(
-                    Coord {
-                        x: e.min_x,
-                        y: e.min_y,
-                    },
-                    Coord {
-                        x: e.max_x,
-                        y: e.max_y,
-                    },
-                );
+                let r = Rect::new(Coord { x: e[0], y: e[1] }, Coord { x: e[2], y: e[3] });
                 Some(to_crs84.rect(r)?)
             }
             None => None,

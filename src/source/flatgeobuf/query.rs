@@ -2,7 +2,7 @@
 //! edges, matched lists cached for paging), the features of a tile, one feature by id.
 
 use super::decode::intersection;
-use super::{FlatGeobuf, MATCH_CACHE_ENTRIES, corrupt};
+use super::{FlatGeobuf, MATCH_CACHE_ENTRIES};
 use crate::source::{Cancel, Feature, Page, Query, SourceError, TileQuery, Value, too_small};
 use crate::temporal::Interval;
 use ::flatgeobuf::GeometryType;
@@ -49,10 +49,8 @@ impl FlatGeobuf {
                 let mut hits = Vec::new();
                 for a in &areas {
                     let r = a.envelope;
-                    let found = tree
-                        .search(r.min().x, r.min().y, r.max().x, r.max().y)
-                        .map_err(|e| corrupt(&self.path, format!("index search: {e}")))?;
-                    hits.extend(found.into_iter().map(|h| h.index as u32));
+                    let bbox = [r.min().x, r.min().y, r.max().x, r.max().y];
+                    hits.extend(tree.search(&self.slots, bbox));
                 }
                 hits.sort_unstable();
                 hits.dedup();
@@ -210,23 +208,21 @@ impl FlatGeobuf {
         } else {
             [0.0, 0.0]
         };
-        let hits = tree
-            .search(r.min().x, r.min().y, r.max().x, r.max().y)
-            .map_err(|e| corrupt(&self.path, format!("index search: {e}")))?;
+        let hits = tree.search(&self.slots, [r.min().x, r.min().y, r.max().x, r.max().y]);
         let polygonal = matches!(
             self.header_geometry,
             GeometryType::Polygon | GeometryType::MultiPolygon
         );
         let mut picked: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
         for h in hits {
-            let b = self.slots[h.index].bbox;
+            let b = self.slots[h as usize].bbox;
             let (w, hgt) = (b[2] - b[0], b[3] - b[1]);
             if pixel[0] > 0.0 && too_small(w, hgt, pixel, polygonal) {
                 continue;
             }
             let leaf = Rect::new(Coord { x: b[0], y: b[1] }, Coord { x: b[2], y: b[3] });
             if !area.surely_misses(&leaf) {
-                picked.push((h.index as u32, w * hgt));
+                picked.push((h, w * hgt));
             }
         }
         if picked.len() > q.max_features {
@@ -254,7 +250,7 @@ impl FlatGeobuf {
                 Ok(i) if i < self.slots.len() && id == i.to_string() => Some(i),
                 _ => None,
             },
-            Some(_) => self.id_lookup()?.get(id).map(|&i| i as usize),
+            Some(_) => self.slot_of(id)?,
         };
         index
             .map(|i| self.read_feature(i).and_then(|f| self.published(f)))

@@ -2,10 +2,11 @@
 //! [`Feature`]s with only the columns asked for.
 
 use super::decode::{decode_geometry, decode_properties, instant_of, value_text};
+use super::ids::{IdIndex, id_hash};
 use super::{FlatGeobuf, corrupt};
 use crate::source::{Cancel, Feature, FeatureId, FieldType, SourceError, Value};
 use crate::temporal::Interval;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
 
@@ -201,8 +202,8 @@ impl FlatGeobuf {
     }
 
     /// Takes column `name` (any letter case) as the feature id if every feature has a value
-    /// in it, integers from 0 or strings, and no two are equal. The scan that checks it is
-    /// the id lookup, kept.
+    /// in it, integers from 0 or strings, and no two are equal. The scan that checks it builds
+    /// the id index, kept.
     pub(super) fn adopt_unique_id(&mut self, name: &str) -> Result<(), SourceError> {
         let Some(field) = self.info.fields.iter().position(|f| {
             f.name.eq_ignore_ascii_case(name)
@@ -210,58 +211,65 @@ impl FlatGeobuf {
         }) else {
             return Ok(());
         };
-        let all: Vec<u32> = (0..self.slots.len() as u32).collect();
-        let mut map = HashMap::with_capacity(all.len());
-        let mut unique = true;
-        let scan = self.for_each(
-            &all,
-            false,
-            Some(&self.mask([field])),
-            &Cancel::never(),
-            |i, f| {
-                let fit = match &f.properties[field] {
-                    Value::Int(v) => *v >= 0,
-                    Value::String(_) => true,
-                    _ => false,
-                };
-                // Stop at the first missing or repeated value: the column is not an id.
-                if !fit || map.insert(value_text(&f.properties[field]), i).is_some() {
-                    unique = false;
-                    return Err(SourceError::Cancelled);
+        let Some(index) = self.scan_ids(field, true)? else {
+            return Ok(());
+        };
+        // Equal ids share a hash: compare the values where hashes repeat.
+        for run in index.shared_hashes() {
+            let mut seen = HashSet::new();
+            for &slot in run {
+                let f = self.read_feature(slot as usize)?;
+                if !seen.insert(value_text(&f.properties[field])) {
+                    return Ok(());
                 }
-                Ok(())
-            },
-        );
-        match scan {
-            Ok(()) => {}
-            Err(SourceError::Cancelled) if !unique => return Ok(()),
-            Err(e) => return Err(e),
+            }
         }
         self.id_field = Some(field);
         self.info.id_field = Some(field);
-        self.id_lookup = OnceLock::from(Ok(map));
+        self.id_lookup = OnceLock::from(Ok(index));
         Ok(())
     }
 
-    pub(super) fn id_lookup(&self) -> Result<&HashMap<String, u32>, SourceError> {
-        let field = self.id_field.expect("called only with an id property");
-        let built = self.id_lookup.get_or_init(|| {
-            let all: Vec<u32> = (0..self.slots.len() as u32).collect();
-            let mut map = HashMap::with_capacity(all.len());
-            // Built whole even if the request that asked leaves: it serves every later one.
-            self.for_each(
-                &all,
-                false,
-                Some(&self.mask([field])),
-                &Cancel::never(),
-                |i, f| {
-                    map.entry(value_text(&f.properties[field])).or_insert(i);
-                    Ok(())
-                },
-            )
-            .map(|_| map)
-            .map_err(|e| e.to_string())
+    /// The id index of column `field`; with `strict`, None as soon as a feature has no value
+    /// there, or one that is not an integer from 0 or a string.
+    fn scan_ids(&self, field: usize, strict: bool) -> Result<Option<IdIndex>, SourceError> {
+        let all: Vec<u32> = (0..self.slots.len() as u32).collect();
+        let mut pairs = Vec::with_capacity(all.len());
+        let mut fit = true;
+        let mask = self.mask([field]);
+        let scan = self.for_each(&all, false, Some(&mask), &Cancel::never(), |i, f| {
+            let v = &f.properties[field];
+            fit = !strict || matches!(v, Value::Int(n) if *n >= 0) || matches!(v, Value::String(_));
+            if !fit {
+                return Err(SourceError::Cancelled);
+            }
+            pairs.push((id_hash(&value_text(v)), i));
+            Ok(())
         });
-        built.as_ref().map_err(|e| corrupt(&self.path, e.clone()))
+        match scan {
+            Ok(()) => Ok(Some(IdIndex::new(pairs))),
+            Err(SourceError::Cancelled) if !fit => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The slot of the first feature whose id is `id`.
+    pub(super) fn slot_of(&self, id: &str) -> Result<Option<usize>, SourceError> {
+        let field = self.id_field.expect("called only with an id property");
+        // Built whole even if the request that asked leaves: it serves every later one.
+        let built = self
+            .id_lookup
+            .get_or_init(|| match self.scan_ids(field, false) {
+                Ok(index) => Ok(index.unwrap_or_default()),
+                Err(e) => Err(e.to_string()),
+            });
+        let index = built.as_ref().map_err(|e| corrupt(&self.path, e.clone()))?;
+        for &slot in index.candidates(id) {
+            let f = self.read_feature(slot as usize)?;
+            if value_text(&f.properties[field]) == id {
+                return Ok(Some(slot as usize));
+            }
+        }
+        Ok(None)
     }
 }
