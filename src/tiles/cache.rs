@@ -3,7 +3,7 @@
 //! one tile make it once. [`Cached`] puts it in front of any [`TileSource`].
 
 use super::TileError;
-use super::kept::kept;
+use super::kept;
 use super::limit::RenderLimit;
 use super::matrix::{TileCoord, TileMatrixSet};
 use super::source::{Compression, FollowedInfo, TileSource, TileSourceInfo};
@@ -24,11 +24,11 @@ pub struct CachedTile {
 }
 
 impl CachedTile {
-    /// Keeps a copy of `raw` (exactly its size, apart from render memory: see [`kept`]).
-    pub fn new(raw: &[u8]) -> CachedTile {
+    /// Keeps `raw` as its source made it (in [`kept`] memory, see [`TileSource::tile`]).
+    pub fn new(raw: Bytes) -> CachedTile {
         CachedTile {
-            etag: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(raw)),
-            raw: kept(raw),
+            etag: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&raw)),
+            raw,
             gzip: OnceLock::new(),
         }
     }
@@ -116,12 +116,12 @@ impl TileCache {
     pub async fn get_or_make<E: Send + Sync + 'static>(
         &self,
         key: TileKey,
-        make: impl Future<Output = Result<Vec<u8>, E>>,
+        make: impl Future<Output = Result<Bytes, E>>,
     ) -> Result<Arc<CachedTile>, Arc<E>> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let make = async {
             self.made.fetch_add(1, Ordering::Relaxed);
-            make.await.map(|raw| Arc::new(CachedTile::new(&raw)))
+            make.await.map(|raw| Arc::new(CachedTile::new(raw)))
         };
         match &self.inner {
             None => make.await.map_err(Arc::new),
@@ -223,12 +223,12 @@ impl Cached {
             let _running = self.limit.enter().await?;
             let tile = self.inner.tile(tms, coord).await?;
             match (tile, self.inner.info().compression) {
-                (None, _) => Ok(Vec::new()),
-                (Some(b), Compression::None) => Ok(Vec::from(b)),
+                (None, _) => Ok(Bytes::new()),
+                (Some(b), Compression::None) => Ok(b),
                 (Some(b), gzip) => {
                     let mut raw = Vec::with_capacity(b.len() * 3);
                     super::inflate_into(&b, gzip, &mut raw)?;
-                    Ok(raw)
+                    Ok(kept(&raw))
                 }
             }
         };
@@ -293,7 +293,7 @@ mod tests {
                         .get_or_make(key(3), async {
                             makes.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                            Ok::<_, ()>(vec![1, 2, 3])
+                            Ok::<_, ()>(Bytes::from_static(&[1, 2, 3]))
                         })
                         .await
                         .unwrap()
@@ -314,7 +314,7 @@ mod tests {
             cache
                 .get_or_make(key(1), async {
                     n.fetch_add(1, Ordering::SeqCst);
-                    Ok::<_, ()>(vec![])
+                    Ok::<_, ()>(Bytes::new())
                 })
                 .await
                 .unwrap();
@@ -322,11 +322,11 @@ mod tests {
         assert_eq!(n.load(Ordering::SeqCst), 3);
         assert!(
             cache
-                .get_or_make(key(1), async { Err::<Vec<u8>, _>("boom") })
+                .get_or_make(key(1), async { Err::<Bytes, _>("boom") })
                 .await
                 .is_err()
         );
-        let gz = CachedTile::new(&[7; 1000]);
+        let gz = CachedTile::new(Bytes::from_static(&[7; 1000]));
         assert!(!gz.has_gzip());
         assert!(gz.gzip().len() < 100 && gz.gzip()[..2] == [0x1f, 0x8b]);
         assert!(gz.has_gzip());

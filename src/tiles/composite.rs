@@ -2,9 +2,9 @@
 //! so the layers of several tiles concatenated are one valid tile (the sources' layer names
 //! must differ, which [`Composite::new`] checks).
 
-use super::TileError;
 use super::matrix::{TileCoord, TileMatrixSet};
 use super::source::{Compression, FollowedInfo, TileSource, TileSourceInfo};
+use super::{TileError, kept};
 use bytes::Bytes;
 use std::sync::Arc;
 
@@ -74,7 +74,7 @@ impl TileSource for Composite {
             let Some(tile) = tile else { continue };
             super::inflate_into(&tile, part.info().compression, &mut out)?;
         }
-        Ok((!out.is_empty()).then(|| Bytes::from(out)))
+        Ok((!out.is_empty()).then(|| kept(&out)))
     }
 }
 

@@ -7,7 +7,7 @@ use super::encode::{Written, encode_layer};
 use super::matrix::{TileCoord, TileMatrixSet};
 use super::plan::{LayerPlan, plan_layer};
 use super::source::{Compression, FollowedInfo, TileLayerInfo, TileSource, TileSourceInfo};
-use super::{TileError, Tiling};
+use super::{TileError, Tiling, kept};
 use crate::source::{Cancel, Feature, FeatureSource, blocking};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -24,8 +24,8 @@ pub struct EngineLayer {
 /// An encoded tile and what went into it.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
-    /// MVT bytes; empty when no layer has a feature here.
-    pub bytes: Vec<u8>,
+    /// MVT bytes, in [`kept`] memory; empty when no layer has a feature here.
+    pub bytes: Bytes,
     pub features: usize,
     /// Features read but not written: under a pixel once shaped, or over the budget.
     pub dropped: usize,
@@ -79,6 +79,7 @@ impl EngineTiles {
         features: &[Vec<Feature>],
     ) -> Result<Rendered, TileError> {
         let mut out = Rendered::default();
+        let mut bytes = Vec::new();
         for ((i, plan), features) in planned.iter().zip(features) {
             let l = &self.layers[*i];
             let Written { features, dropped } = encode_layer(
@@ -88,11 +89,14 @@ impl EngineTiles {
                 &l.tiling,
                 &l.source.info(),
                 features,
-                &mut out.bytes,
+                &mut bytes,
             )?;
             out.features += features;
             out.dropped += dropped;
         }
+        // Copied here, on the thread that rendered, so the render's buffer is freed where it
+        // was made.
+        out.bytes = kept(&bytes);
         Ok(out)
     }
 
@@ -203,7 +207,7 @@ impl TileSource for EngineTiles {
         coord: TileCoord,
     ) -> Result<Option<Bytes>, TileError> {
         let r = self.render(tms, coord).await?;
-        Ok((!r.bytes.is_empty()).then(|| Bytes::from(r.bytes)))
+        Ok((!r.bytes.is_empty()).then_some(r.bytes))
     }
 }
 

@@ -1,12 +1,13 @@
 //! Memory for bytes kept long, apart from the memory renders churn through.
 //!
-//! A cached tile lives for minutes; the features and buffers of a render live for
-//! milliseconds. Taken from the same allocator, each kept tile lands on a page among render
-//! garbage and keeps that page resident after the garbage is freed, so after a burst of cold
-//! tiles the process stays at the burst's peak (measured: about twice the cache). Kept bytes are
-//! therefore copied into memory of the system allocator, which nothing else in the process
-//! uses (the global allocator is mimalloc): render pages empty out completely and go back to
-//! the system, and the pages that stay hold cached tiles only.
+//! A finished tile lives for minutes (in the cache, in responses being sent); the features and
+//! buffers of a render live for milliseconds. Taken from the same allocator, each kept tile
+//! lands on a page among render garbage and keeps that page resident after the garbage is
+//! freed, so after a burst of cold tiles the process stays at the burst's peak (measured: about
+//! twice the cache). Finished tiles are therefore copied, on the thread that made them, into
+//! memory of the system allocator, which nothing else in the process uses (the global
+//! allocator is mimalloc): render pages empty out on their own thread and go back to the
+//! system, and the pages that stay hold finished tiles only.
 
 use bytes::Bytes;
 use std::alloc::{GlobalAlloc, Layout, System};

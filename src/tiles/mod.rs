@@ -34,6 +34,7 @@ pub mod sink;
 mod source;
 mod tiling;
 
+pub use kept::kept;
 pub use sink::{SinkError, TileSink};
 pub use source::{Compression, TileLayerInfo, TileSource, TileSourceInfo, inflate_into};
 pub use tiling::{LevelDetail, Tiling};

@@ -151,7 +151,9 @@ pub trait TileSource: Send + Sync + std::fmt::Debug {
     }
 
     /// Tile `coord` of `tms`, compressed as `info().compression` says; `None` when it holds
-    /// no feature. Dropping the future stops the reads it started.
+    /// no feature. Dropping the future stops the reads it started. The bytes outlive the
+    /// call (in the cache, in responses): a source that makes them returns them in
+    /// [`super::kept`] memory, so that they pin none of the memory it made them with.
     async fn tile(&self, tms: &TileMatrixSet, coord: TileCoord)
     -> Result<Option<Bytes>, TileError>;
 }
