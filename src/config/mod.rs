@@ -99,6 +99,12 @@ pub struct ServerConfig {
     /// Every so many seconds the layers' files are looked at, and a new version is served;
     /// 0: never (a new version needs a restart).
     pub watch_secs: u64,
+    /// Raster tiles drawn under the HTML maps, as a URL template with `{z}`, `{x}` and `{y}`
+    /// (e.g. a regional WMTS in Web Mercator, or OpenStreetMap's tiles); absent: no basemap,
+    /// and the maps load nothing from anywhere but this server.
+    pub basemap: Option<String>,
+    /// Credit shown for the basemap (HTML allowed, e.g. a link to its licence).
+    pub basemap_attribution: Option<String>,
 }
 
 /// Which requests get a log line (`server.access_log`).
@@ -179,6 +185,8 @@ impl Default for ServerConfig {
             coordinate_decimals: 7,
             watch_secs: 2,
             metrics_bind: None,
+            basemap: None,
+            basemap_attribution: None,
         }
     }
 }
@@ -421,6 +429,15 @@ impl Config {
             return Err(self.invalid(
                 "server.public_url",
                 format!("`{url}` is not an absolute http(s) URL; write e.g. https://gis.example.it/tessera"),
+            ));
+        }
+        if let Some(url) = &s.basemap
+            && !((url.starts_with("http://") || url.starts_with("https://"))
+                && ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)))
+        {
+            return Err(self.invalid(
+                "server.basemap",
+                format!("`{url}` is not an http(s) tile URL with {{z}}, {{x}} and {{y}}; write e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"),
             ));
         }
         if s.tile_cache_mb > 64 * 1024 {

@@ -17,6 +17,17 @@ fn map_style(app: &App, layer: &Layer) -> Json {
     serde_json::json!({"colour": app.palette.colour(layer), "diritto": crate::styles::is_diritto(layer)})
 }
 
+/// The configured basemap for the HTML maps (`null`: none, nothing loaded from elsewhere).
+fn basemap(app: &App) -> Json {
+    match &app.config.basemap {
+        Some(tiles) => serde_json::json!({
+            "tiles": tiles,
+            "attribution": app.config.basemap_attribution.as_deref().unwrap_or(""),
+        }),
+        None => Json::Null,
+    }
+}
+
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("map.html", include_str!("templates/map.html")),
@@ -41,6 +52,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
+        env.add_global("maplibre", super::assets::MAPLIBRE_VERSION);
         for (name, src) in TEMPLATES {
             env.add_template(name, src)
                 .expect("templates are checked by the tests");
@@ -103,7 +115,7 @@ impl Templates {
         self.render(
             "landing.html",
             context! {
-                site => app.config.title, base => base, title => app.config.title,
+                site => app.config.title, base => base, basemap => basemap(app), title => app.config.title,
                 data => body, matrix => Self::matrix(app),
             },
         )
@@ -120,7 +132,7 @@ impl Templates {
         self.render(
             name,
             context! {
-                site => app.config.title, base => base, title => title,
+                site => app.config.title, base => base, basemap => basemap(app), title => title,
                 data => body, matrix => Self::matrix(app),
             },
         )
@@ -136,7 +148,7 @@ impl Templates {
         self.render(
             "collection.html",
             context! {
-                site => app.config.title, base => base, title => layer.meta.title,
+                site => app.config.title, base => base, basemap => basemap(app), title => layer.meta.title,
                 data => body, collection => body, style => map_style(app, layer),
             },
         )
@@ -152,7 +164,7 @@ impl Templates {
         let info = layer.source.info();
         let fields: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
         self.render("items.html", context! {
-            site => app.config.title, base => base, title => layer.meta.title,
+            site => app.config.title, base => base, basemap => basemap(app), title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,
             style => map_style(app, layer),
         })
@@ -166,7 +178,7 @@ impl Templates {
         body: &Json,
     ) -> Result<String, ApiError> {
         self.render("feature.html", context! {
-            site => app.config.title, base => base, title => format!("{} – {}", layer.meta.title, body["id"]),
+            site => app.config.title, base => base, basemap => basemap(app), title => format!("{} – {}", layer.meta.title, body["id"]),
             data => body, collection => super::collections::collection_json(layer, base),
             style => map_style(app, layer),
         })

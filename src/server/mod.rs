@@ -2,6 +2,7 @@
 //! translates HTTP to library calls and back: every source call is awaited under the request
 //! timeout ([`timed`]), and every library error becomes a status in [`error`].
 
+mod assets;
 mod collections;
 mod error;
 mod html;
@@ -120,6 +121,7 @@ pub fn router(app: App) -> Router {
         .route("/strutture/{struttura}", get(collections::struttura))
         .route("/styles", get(styles::list))
         .route("/styles/{style_id}", get(styles::style))
+        .route("/assets/{name}", get(assets::asset))
         .route(
             "/collections/{collection_id}/styles/default",
             get(styles::collection_style),

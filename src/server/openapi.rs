@@ -357,6 +357,22 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
             &["400", "414", "500"],
         ),
     );
+    let files: Map<String, Json> = super::assets::media_types()
+        .into_iter()
+        .map(|m| (m.to_string(), json!({"schema": {"type": "string"}})))
+        .collect();
+    paths.insert(
+        "/assets/{name}".into(),
+        operation(
+            "getAsset",
+            "A file the HTML maps use (MapLibre GL JS, its CSS, its licence), served from the binary",
+            "Capabilities",
+            vec![json!({"name": "name", "in": "path", "required": true,
+                "schema": {"type": "string", "enum": super::assets::names()}})],
+            json!({"description": "The file; its name carries its version.", "content": files}),
+            &["404"],
+        ),
+    );
     let ids: Vec<&str> = std::iter::once(super::styles::ALL)
         .chain(Struttura::ALL.iter().map(|s| s.id()))
         .collect();
