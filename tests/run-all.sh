@@ -12,18 +12,27 @@ command -v cs2cs >/dev/null || need_apt+=(proj-bin)
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 # QGIS 3.22 with its Python bindings, for tests/qgis.rs (Debian's own Python, /usr/bin/python3).
 /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need_apt+=(python3-qgis)
+# apt-get's output, shortened to a line per step: what is fetched, then every 25th package set up.
+apt_progress() {
+  awk '/^Need to get/ {print "   " $0; fflush()}
+       /^Setting up/ {n++; if (n % 25 == 1) {print "   setting up package " n ": " $3; fflush()}}
+       END {if (n) print "   " n " packages set up"}'
+}
 if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "== installing ${need_apt[*]} with apt-get (a few minutes on a fresh machine)"
+  echo "== installing ${need_apt[*]} with apt-get (a few minutes on a fresh machine: QGIS brings some 300 packages)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
+    -o Dpkg::Use-Pty=0 "${need_apt[@]}" | apt_progress
 fi
 
 venv="${TESSERA_TEST_VENV:-$PWD/.venv}"
 if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib, pyogrio, schemathesis" 2>/dev/null; then
   echo "== creating the test venv in $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7" "OWSLib>=0.30" "pyogrio>=0.10" "schemathesis==4.32.5"
+  "$venv/bin/pip" install --progress-bar off "openapi-spec-validator>=0.7" "OWSLib>=0.30" "pyogrio>=0.10" \
+    "schemathesis==4.32.5" | awk '/^Collecting/ {print "   " $0; fflush()} /^Successfully installed/ {print "   installed " NF - 2 " packages"}'
+
 fi
 export TESSERA_TEST_VENV="$venv"
 
@@ -34,7 +43,8 @@ if [ ! -x "$node_dir/node_modules/.bin/gl-style-validate" ] || [ ! -d "$node_dir
   if [ -n "${need_npm:-}" ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
+    echo "== installing npm with apt-get"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -o Dpkg::Use-Pty=0 npm | apt_progress
   fi
   echo "== installing the MapLibre style validator and the MVT fixtures in $node_dir"
   mkdir -p "$node_dir"
