@@ -82,6 +82,33 @@ fn every_map_page_fetches_from_this_server_only() {
         pages.len()
     );
 
+    // With no basemap, the maps draw the base layers (comuni, province) as a reference, from
+    // this server's vector tiles.
+    let html = s
+        .get("/collections/reticolo_idrografico/items?f=html")
+        .text();
+    let reference = fetched_urls(&html)
+        .into_iter()
+        .find(|u| u.ends_with("/strutture/base/tiles/WebMercatorQuad/tilejson.json"))
+        .expect("the items map draws the base layers under the features");
+    let tilejson: serde_json::Value = s.get(&reference[base.trim_end_matches('/').len()..]).json();
+    let ids: Vec<&str> = tilejson["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"comuni") && ids.contains(&"province"),
+        "{ids:?}"
+    );
+    for id in ["comuni", "province"] {
+        assert!(
+            html.contains(&format!("\"{id}\"")),
+            "the reference outlines {id}"
+        );
+    }
+
     // The assets the maps name are served, versioned and cacheable for long.
     let js = s.get_with(
         "/assets/maplibre-gl-4.7.1.js",
@@ -143,6 +170,10 @@ fn a_configured_basemap_is_drawn_and_a_bad_one_refused() {
             "{page} draws the basemap"
         );
         assert!(html.contains("Regione Toscana"));
+        assert!(
+            !fetched_urls(&html).iter().any(|u| u.contains("tilejson")),
+            "a basemap replaces the base layers' outlines"
+        );
     }
 
     std::fs::write(&config, "[server]\nbasemap = \"file:///etc/passwd\"\n").unwrap();

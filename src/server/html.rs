@@ -1,7 +1,7 @@
 //! Server-side HTML: every JSON resource also as a page, with MapLibre maps of the features.
 
 use super::{ApiError, App};
-use crate::catalogue::Layer;
+use crate::catalogue::{Layer, TilesetId};
 use crate::lr65::{StatoKind, Struttura, Voce};
 use axum::http::StatusCode;
 use minijinja::{Environment, context};
@@ -25,6 +25,34 @@ fn basemap(app: &App) -> Json {
             "attribution": app.config.basemap_attribution.as_deref().unwrap_or(""),
         }),
         None => Json::Null,
+    }
+}
+
+/// Without a basemap, the maps draw the base layers (struttura `base`: comuni, province) as
+/// light outlines under the data, through their vector tiles, so a map still shows where it is.
+/// `null` with a basemap or when no layer is `base`.
+fn reference(app: &App, base: &str) -> Json {
+    let layers: Vec<&str> = app
+        .catalogue
+        .layers()
+        .iter()
+        .filter(|l| {
+            l.meta
+                .classificazione
+                .strutture()
+                .contains(&Struttura::Base)
+        })
+        .map(|l| l.meta.id.as_str())
+        .collect();
+    if app.config.basemap.is_some() || layers.is_empty() {
+        return Json::Null;
+    }
+    match app
+        .catalogue
+        .tileset(&TilesetId::Struttura(Struttura::Base), "")
+    {
+        Ok(t) => serde_json::json!({"tilejson": t.tilejson_url(base), "layers": layers}),
+        Err(_) => Json::Null,
     }
 }
 
@@ -115,7 +143,7 @@ impl Templates {
         self.render(
             "landing.html",
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), title => app.config.title,
+                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => app.config.title,
                 data => body, matrix => Self::matrix(app),
             },
         )
@@ -132,7 +160,7 @@ impl Templates {
         self.render(
             name,
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), title => title,
+                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => title,
                 data => body, matrix => Self::matrix(app),
             },
         )
@@ -148,7 +176,7 @@ impl Templates {
         self.render(
             "collection.html",
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), title => layer.meta.title,
+                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => layer.meta.title,
                 data => body, collection => body, style => map_style(app, layer),
             },
         )
@@ -164,7 +192,7 @@ impl Templates {
         let info = layer.source.info();
         let fields: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
         self.render("items.html", context! {
-            site => app.config.title, base => base, basemap => basemap(app), title => layer.meta.title,
+            site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,
             style => map_style(app, layer),
         })
@@ -178,7 +206,7 @@ impl Templates {
         body: &Json,
     ) -> Result<String, ApiError> {
         self.render("feature.html", context! {
-            site => app.config.title, base => base, basemap => basemap(app), title => format!("{} – {}", layer.meta.title, body["id"]),
+            site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => format!("{} – {}", layer.meta.title, body["id"]),
             data => body, collection => super::collections::collection_json(layer, base),
             style => map_style(app, layer),
         })
