@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with only cargo: installs what the tests
-# need when it is missing (GDAL and PROJ command-line tools, QGIS's Python bindings, a Python
-# venv with openapi-spec-validator, OWSLib, pyogrio and schemathesis, MapLibre's style validator
-# and the MVT fixtures from npm), then runs formatting, lint and every test.
+# need when it is missing (GDAL and PROJ command-line tools, QGIS's Python bindings, Chromium, a
+# Python venv with openapi-spec-validator, OWSLib, pyogrio and schemathesis, MapLibre's style
+# validator, the MVT fixtures and playwright-core from npm), then runs formatting, lint and
+# every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ command -v cs2cs >/dev/null || need_apt+=(proj-bin)
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 # QGIS 3.22 with its Python bindings, for tests/qgis.rs (Debian's own Python, /usr/bin/python3).
 /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need_apt+=(python3-qgis)
+# Chromium for tests/browser.rs (the HTML maps in a real browser, headless).
+command -v chromium >/dev/null || need_apt+=(chromium)
 # apt-get's output, shortened to a line per step: what is fetched, then every 25th package set up.
 apt_progress() {
   awk '/^Need to get/ {print "   " $0; fflush()}
@@ -38,7 +41,8 @@ export TESSERA_TEST_VENV="$venv"
 
 # MapLibre's style validator and the MVT fixtures, from npm.
 node_dir="${TESSERA_TEST_NODE:-$PWD/.node}"
-if [ ! -x "$node_dir/node_modules/.bin/gl-style-validate" ] || [ ! -d "$node_dir/node_modules/@mapbox/mvt-fixtures/fixtures" ]; then
+if [ ! -x "$node_dir/node_modules/.bin/gl-style-validate" ] || [ ! -d "$node_dir/node_modules/@mapbox/mvt-fixtures/fixtures" ] ||
+  [ ! -d "$node_dir/node_modules/playwright-core" ]; then
   command -v npm >/dev/null || need_npm=1
   if [ -n "${need_npm:-}" ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -46,10 +50,10 @@ if [ ! -x "$node_dir/node_modules/.bin/gl-style-validate" ] || [ ! -d "$node_dir
     echo "== installing npm with apt-get"
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -o Dpkg::Use-Pty=0 npm | apt_progress
   fi
-  echo "== installing the MapLibre style validator and the MVT fixtures in $node_dir"
+  echo "== installing the MapLibre style validator, the MVT fixtures and playwright-core in $node_dir"
   mkdir -p "$node_dir"
   npm install --prefix "$node_dir" --no-audit --no-fund --silent \
-    @maplibre/maplibre-gl-style-spec@20.4.0 @mapbox/mvt-fixtures@4.0.0
+    @maplibre/maplibre-gl-style-spec@20.4.0 @mapbox/mvt-fixtures@4.0.0 playwright-core@1.64.1
 fi
 export TESSERA_TEST_NODE="$node_dir"
 

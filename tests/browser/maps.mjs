@@ -1,0 +1,61 @@
+// Opens tessera's HTML maps in Debian's Chromium (headless; WebGL through SwiftShader) and
+// reports, per page, the requests that left the server's origin, the console errors, and the
+// colours the map drew (sampled from its canvas once it is idle), with a screenshot.
+// NODE_DIR=… node maps.mjs BASE_URL OUT_DIR PATH...   -> JSON on stdout
+// (playwright-core is installed under NODE_DIR by tests/run-all.sh, not beside this script.)
+import { createRequire } from "node:module";
+const { chromium } = createRequire(process.env.NODE_DIR + "/node_modules/")("playwright-core");
+
+const [base, outDir, ...paths] = process.argv.slice(2);
+const origin = new URL(base).origin;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
+});
+const results = [];
+for (const [n, path] of paths.entries()) {
+  const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+  const foreign = [];
+  const errors = [];
+  page.on("request", (r) => {
+    const u = r.url();
+    if (!u.startsWith("data:") && !u.startsWith("blob:") && new URL(u).origin !== origin) foreign.push(u);
+  });
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(base + path, { waitUntil: "load" });
+  const drawn = await page.evaluate(() => new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ error: "the map was not idle within 30 s" }), 30000);
+    const wait = () => {
+      const map = window.tesseraMap;
+      if (!map) return setTimeout(wait, 100);
+      const sample = () => {
+        // Read the canvas inside a render event, while the frame's buffer is still there.
+        map.once("render", () => {
+          const c = map.getCanvas();
+          const t = document.createElement("canvas");
+          t.width = c.width;
+          t.height = c.height;
+          const g = t.getContext("2d");
+          g.drawImage(c, 0, 0);
+          const d = g.getImageData(0, 0, t.width, t.height).data;
+          const counts = {};
+          for (let i = 0; i < d.length; i += 4) {
+            const hex = "#" + [d[i], d[i + 1], d[i + 2]].map((v) => v.toString(16).padStart(2, "0")).join("");
+            counts[hex] = (counts[hex] || 0) + 1;
+          }
+          clearTimeout(timer);
+          resolve({ pixels: d.length / 4, counts });
+        });
+        map.triggerRepaint();
+      };
+      if (map.loaded() && map.areTilesLoaded()) sample(); else map.once("idle", sample);
+    };
+    wait();
+  }));
+  await page.screenshot({ path: `${outDir}/map-${n}.png` });
+  results.push({ path, foreign, errors, ...drawn });
+  await page.close();
+}
+await browser.close();
+console.log(JSON.stringify(results));
