@@ -103,5 +103,17 @@ fn maps_load_offline_and_draw_their_layers() {
             pixels_near(counts, reference) >= 200,
             "{page}: the comuni and province outlines are drawn"
         );
+        // A click on a feature opens a popup that links to the feature's page.
+        let link = r["popup"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{page}: no popup"));
+        let link = link.strip_prefix(&base).unwrap_or(link);
+        assert!(
+            link.starts_with("/collections/") && link.contains("/items/"),
+            "{page}: the popup links to {link:?}"
+        );
+        let feature = s.get(link);
+        assert_eq!(feature.status, 200, "{page}: {link}");
+        assert!(feature.text().contains("<html"), "{link} is a page");
     }
 }

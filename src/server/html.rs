@@ -56,6 +56,22 @@ fn reference(app: &App, base: &str) -> Json {
     }
 }
 
+/// Each collection's id property, for the popups' links on tile maps: an integer id travels
+/// as the MVT feature id, any other as this property (`null`: the feature's number is its id).
+fn id_properties(app: &App) -> Json {
+    let ids: serde_json::Map<String, Json> = app
+        .catalogue
+        .layers()
+        .iter()
+        .map(|l| {
+            let info = l.source.info();
+            let field = info.id_field.map(|i| info.fields[i].name.clone());
+            (l.meta.id.clone(), field.map_or(Json::Null, Json::String))
+        })
+        .collect();
+    Json::Object(ids)
+}
+
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("map.html", include_str!("templates/map.html")),
@@ -143,7 +159,7 @@ impl Templates {
         self.render(
             "landing.html",
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => app.config.title,
+                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => app.config.title,
                 data => body, matrix => Self::matrix(app),
             },
         )
@@ -160,7 +176,7 @@ impl Templates {
         self.render(
             name,
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => title,
+                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => title,
                 data => body, matrix => Self::matrix(app),
             },
         )
@@ -176,7 +192,7 @@ impl Templates {
         self.render(
             "collection.html",
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => layer.meta.title,
+                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => layer.meta.title,
                 data => body, collection => body, style => map_style(app, layer),
             },
         )
@@ -192,7 +208,7 @@ impl Templates {
         let info = layer.source.info();
         let fields: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
         self.render("items.html", context! {
-            site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => layer.meta.title,
+            site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,
             style => map_style(app, layer),
         })
@@ -206,7 +222,7 @@ impl Templates {
         body: &Json,
     ) -> Result<String, ApiError> {
         self.render("feature.html", context! {
-            site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), title => format!("{} – {}", layer.meta.title, body["id"]),
+            site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => format!("{} – {}", layer.meta.title, body["id"]),
             data => body, collection => super::collections::collection_json(layer, base),
             style => map_style(app, layer),
         })

@@ -53,8 +53,34 @@ for (const [n, path] of paths.entries()) {
     };
     wait();
   }));
+  // Click a feature the map drew (a vertex of it, inside the viewport) and read the popup.
+  const at = await page.evaluate(() => {
+    const map = window.tesseraMap;
+    const ids = map.getStyle().layers
+      .filter((l) => l.source && l.source !== "riferimento" && l.source !== "basemap")
+      .map((l) => l.id);
+    const box = map.getCanvas().getBoundingClientRect();
+    for (const f of map.queryRenderedFeatures(undefined, { layers: ids })) {
+      const g = f.geometry;
+      const c = g.type === "Point" ? g.coordinates
+        : g.type === "LineString" ? g.coordinates[Math.floor(g.coordinates.length / 2)]
+        : g.type === "Polygon" ? g.coordinates[0][0] : null;
+      if (!c) continue;
+      const p = map.project(c);
+      const x = box.left + p.x, y = box.top + p.y;
+      if (x > box.left + 5 && y > box.top + 5 && x < Math.min(box.right, innerWidth) - 5 && y < Math.min(box.bottom, innerHeight) - 5) return { x, y };
+    }
+    return null;
+  });
+  let popup = null;
+  if (at) {
+    await page.mouse.click(at.x, at.y);
+    popup = await page.waitForSelector(".maplibregl-popup", { timeout: 5000 })
+      .then((el) => el.evaluate((e) => { const a = e.querySelector("a"); return a ? a.getAttribute("href") : ""; }))
+      .catch(() => null);
+  }
   await page.screenshot({ path: `${outDir}/map-${n}.png` });
-  results.push({ path, foreign, errors, ...drawn });
+  results.push({ path, foreign, errors, popup, at, ...drawn });
   await page.close();
 }
 await browser.close();
