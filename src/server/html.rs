@@ -75,6 +75,7 @@ fn id_properties(app: &App) -> Json {
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("map.html", include_str!("templates/map.html")),
+    ("map_common.html", include_str!("templates/map_common.html")),
     ("landing.html", include_str!("templates/landing.html")),
     (
         "collections.html",
@@ -104,7 +105,19 @@ impl Templates {
         Templates { env }
     }
 
-    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
+    /// Renders page `name` with `ctx` and what every page has: the site's title, the base URL
+    /// and the maps' basemap, reference outlines and id properties.
+    fn render(
+        &self,
+        name: &str,
+        app: &App,
+        base: &str,
+        ctx: minijinja::Value,
+    ) -> Result<String, ApiError> {
+        let ctx = context! {
+            site => app.config.title, base => base, basemap => basemap(app),
+            reference => reference(app, base), id_properties => id_properties(app), ..ctx
+        };
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
@@ -158,8 +171,10 @@ impl Templates {
     pub fn landing(&self, app: &App, base: &str, body: &Json) -> Result<String, ApiError> {
         self.render(
             "landing.html",
+            app,
+            base,
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => app.config.title,
+                title => app.config.title,
                 data => body, matrix => Self::matrix(app),
             },
         )
@@ -175,8 +190,10 @@ impl Templates {
     ) -> Result<String, ApiError> {
         self.render(
             name,
+            app,
+            base,
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => title,
+                title => title,
                 data => body, matrix => Self::matrix(app),
             },
         )
@@ -191,8 +208,10 @@ impl Templates {
     ) -> Result<String, ApiError> {
         self.render(
             "collection.html",
+            app,
+            base,
             context! {
-                site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => layer.meta.title,
+                title => layer.meta.title,
                 data => body, collection => body, style => map_style(app, layer),
             },
         )
@@ -207,8 +226,8 @@ impl Templates {
     ) -> Result<String, ApiError> {
         let info = layer.source.info();
         let fields: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
-        self.render("items.html", context! {
-            site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => layer.meta.title,
+        self.render("items.html", app, base, context! {
+            title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,
             style => map_style(app, layer),
         })
@@ -221,11 +240,16 @@ impl Templates {
         layer: &Layer,
         body: &Json,
     ) -> Result<String, ApiError> {
-        self.render("feature.html", context! {
-            site => app.config.title, base => base, basemap => basemap(app), reference => reference(app, base), id_properties => id_properties(app), title => format!("{} – {}", layer.meta.title, body["id"]),
-            data => body, collection => super::collections::collection_json(layer, base),
-            style => map_style(app, layer),
-        })
+        self.render(
+            "feature.html",
+            app,
+            base,
+            context! {
+                title => format!("{} – {}", layer.meta.title, body["id"]),
+                data => body, collection => super::collections::collection_json(layer, base),
+                style => map_style(app, layer),
+            },
+        )
     }
 }
 

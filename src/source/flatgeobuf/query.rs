@@ -245,15 +245,13 @@ impl FlatGeobuf {
     pub fn feature(&self, id: &str, cancel: &Cancel) -> Result<Option<Feature>, SourceError> {
         cancel.check()?;
         self.check_unchanged()?;
-        let index = match self.id_field {
+        let found = match self.id_field {
             None => match id.parse::<usize>() {
-                Ok(i) if i < self.slots.len() && id == i.to_string() => Some(i),
+                Ok(i) if i < self.slots.len() && id == i.to_string() => Some(self.read_feature(i)?),
                 _ => None,
             },
-            Some(_) => self.slot_of(id)?,
+            Some(_) => self.feature_with_id(id)?,
         };
-        index
-            .map(|i| self.read_feature(i).and_then(|f| self.published(f)))
-            .transpose()
+        found.map(|f| self.published(f)).transpose()
     }
 }

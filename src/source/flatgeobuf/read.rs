@@ -253,8 +253,8 @@ impl FlatGeobuf {
         }
     }
 
-    /// The slot of the first feature whose id is `id`.
-    pub(super) fn slot_of(&self, id: &str) -> Result<Option<usize>, SourceError> {
+    /// The first feature whose id property is `id` (read once: the comparison reads it).
+    pub(super) fn feature_with_id(&self, id: &str) -> Result<Option<Feature>, SourceError> {
         let field = self.id_field.expect("called only with an id property");
         // Built whole even if the request that asked leaves: it serves every later one.
         let built = self
@@ -267,7 +267,7 @@ impl FlatGeobuf {
         for &slot in index.candidates(id) {
             let f = self.read_feature(slot as usize)?;
             if value_text(&f.properties[field]) == id {
-                return Ok(Some(slot as usize));
+                return Ok(Some(f));
             }
         }
         Ok(None)
