@@ -149,10 +149,12 @@ fn bench(c: &mut Criterion) {
                         pixel: [b.width() / 256.0, b.height() / 256.0],
                         columns: (0..reader.info().fields.len()).collect(),
                         max_features: 200_000,
+                        tally: None,
                     },
                     &Cancel::never(),
                 )
                 .expect("read")
+                .features
                 .len();
         }
         let read = started.elapsed().as_secs_f64() * 1000.0 / coords.len() as f64;

@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::Server;
+use common::geo::{geometry, tile_of};
 use common::mvt::{self, area};
-use common::{Server, geo::geometry};
 use geo::{Intersects, Validation};
 use geo_types::{Coord, Rect};
 use serde_json::Value;
@@ -34,16 +35,6 @@ fn tile_bounds(z: u32, x: u32, y: u32) -> Rect<f64> {
             y: lat(y as f64),
         },
     )
-}
-
-/// The tile holding a CRS84 point.
-fn tile_of(z: u32, lon: f64, lat: f64) -> (u32, u32) {
-    let n = (1u64 << z) as f64;
-    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
-    let r = lat.to_radians();
-    let y =
-        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
-    (x, y)
 }
 
 fn get_tile(s: &Server, path: &str) -> Vec<mvt::Layer> {
@@ -925,10 +916,17 @@ max_bytes = 4096
         let l = &layers[0];
         check_layer(l, &format!("z{z}"));
         let key = if z <= 6 { "istat" } else { "nome" };
-        assert_eq!(l.keys, [key], "z{z}");
+        let own: Vec<&String> = l
+            .keys
+            .iter()
+            .filter(|k| !k.starts_with("tessera:"))
+            .collect();
+        assert_eq!(own, [key], "z{z}");
+        // Stand-ins for what the budget leaves out carry a count, not the comune's properties.
         let kept: BTreeSet<String> = l
             .features
             .iter()
+            .filter(|f| !f.properties.contains_key("tessera:count"))
             .map(|f| f.properties[key].as_str().unwrap().to_string())
             .collect();
         let around = comuni_around(&s, z, x, y, key);

@@ -4,7 +4,7 @@
 
 use geo_types::{Coord, Rect};
 use tessera::source::flatgeobuf::FlatGeobuf;
-use tessera::source::{Cancel, Query, SourceOptions, TileQuery};
+use tessera::source::{Cancel, PixelGrid, Query, SourceOptions, TileQuery};
 
 pub fn run(data: &[u8]) {
     // One file per thread, rewritten each time (under /dev/shm when there is one).
@@ -57,9 +57,17 @@ pub fn run(data: &[u8]) {
         let _ = file.tile_features(
             &TileQuery {
                 bbox: world,
-                pixel: [0.0, 0.0],
+                // Features under a tenth of a degree are counted on a world grid.
+                pixel: [0.1, 0.1],
                 columns,
                 max_features: 1000,
+                tally: Some(std::sync::Arc::new(PixelGrid::new(
+                    world,
+                    4,
+                    256,
+                    256,
+                    |x, y| Some([(x + 180.0) / 360.0 * 256.0, (90.0 - y) / 180.0 * 256.0]),
+                ))),
             },
             &cancel,
         );

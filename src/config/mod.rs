@@ -201,6 +201,8 @@ pub struct TilesConfig {
     pub extent: Option<u32>,
     /// Tile units drawn around the tile.
     pub buffer: Option<u32>,
+    /// Whether features too small to draw are counted into stand-ins (default true).
+    pub stand_ins: Option<bool>,
     /// Properties written into tiles; all of them when absent.
     pub properties: Option<Vec<String>>,
     /// Simplification tolerance in tile units (1/extent of the tile side).

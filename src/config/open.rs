@@ -125,5 +125,6 @@ fn tiling(lc: &LayerConfig, fields: &[Field]) -> Result<Tiling, ConfigError> {
         buffer: t.buffer.unwrap_or(defaults.buffer),
         default: base,
         levels,
+        stand_ins: t.stand_ins.unwrap_or(defaults.stand_ins),
     })
 }

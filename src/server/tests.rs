@@ -4,7 +4,7 @@
 use super::*;
 use crate::catalogue::LayerMeta;
 use crate::source::{
-    Feature, FeatureSource, Page, Query, SourceError, SourceInfo, TileQuery, blocking,
+    Feature, FeatureSource, Page, Query, SourceError, SourceInfo, TileFeatures, TileQuery, blocking,
 };
 use axum::body::Body;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,7 +61,7 @@ impl FeatureSource for Slow {
     async fn feature(&self, _: &str) -> Result<Option<Feature>, SourceError> {
         self.scan().await
     }
-    async fn tile_features(&self, _: &TileQuery) -> Result<Vec<Feature>, SourceError> {
+    async fn tile_features(&self, _: &TileQuery) -> Result<TileFeatures, SourceError> {
         self.scan().await
     }
 }
@@ -84,7 +84,7 @@ impl FeatureSource for Failing {
     async fn feature(&self, _: &str) -> Result<Option<Feature>, SourceError> {
         Err((self.make)())
     }
-    async fn tile_features(&self, _: &TileQuery) -> Result<Vec<Feature>, SourceError> {
+    async fn tile_features(&self, _: &TileQuery) -> Result<TileFeatures, SourceError> {
         Err((self.make)())
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod blocking;
 pub mod flatgeobuf;
+pub mod tally;
 
 use crate::crs::CrsError;
 use crate::error::{ErrorKind, Kind};
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use blocking::Cancel;
+pub use tally::{PixelGrid, Tally};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -212,6 +214,18 @@ pub struct TileQuery {
     pub columns: Vec<usize>,
     /// At most this many features: those with the largest bounding boxes.
     pub max_features: usize,
+    /// Where to count the features left out (under a pixel, past `max_features`), so that
+    /// the tile can stand in for them; `None` counts nothing.
+    pub tally: Option<Arc<PixelGrid>>,
+}
+
+/// What a source gives for one tile.
+#[derive(Debug, Clone, Default)]
+pub struct TileFeatures {
+    /// The features to draw, in the source's order, geometry in CRS84.
+    pub features: Vec<Feature>,
+    /// The features left out, counted by pixel on [`TileQuery::tally`].
+    pub left_out: Tally,
 }
 
 /// Whether a feature with a `w` × `h` bounding box draws less than a `pixel` (w, h).
@@ -228,7 +242,7 @@ pub fn too_small(w: f64, h: f64, pixel: [f64; 2], polygonal: bool) -> bool {
 /// a caller can then read and encode a tile in one trip to the blocking pool, or in a rayon
 /// worker, instead of awaiting the read and moving the features to another thread.
 pub trait BlockingFeatures: Send + Sync {
-    fn tile_features(&self, q: &TileQuery, cancel: &Cancel) -> Result<Vec<Feature>, SourceError>;
+    fn tile_features(&self, q: &TileQuery, cancel: &Cancel) -> Result<TileFeatures, SourceError>;
 }
 
 #[async_trait::async_trait]
@@ -265,10 +279,9 @@ pub trait FeatureSource: Send + Sync + std::fmt::Debug {
     /// One feature by the id it is published under.
     async fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError>;
 
-    /// The features of one tile, in the source's order, geometry in CRS84. The default goes
-    /// through [`FeatureSource::query`]; a source with an index should skip what it can
-    /// undecoded.
-    async fn tile_features(&self, q: &TileQuery) -> Result<Vec<Feature>, SourceError> {
+    /// The features of one tile, and those it leaves out counted. The default goes through
+    /// [`FeatureSource::query`]; a source with an index should skip what it can undecoded.
+    async fn tile_features(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
         let page = self
             .query(&Query {
                 bbox: vec![q.bbox],
@@ -285,43 +298,47 @@ pub trait FeatureSource: Send + Sync + std::fmt::Debug {
 }
 
 /// What a tile keeps of `features`: those drawing at least a pixel, at most
-/// `q.max_features` of them (the largest boxes), in their order.
-pub fn for_tile(features: Vec<Feature>, q: &TileQuery) -> Vec<Feature> {
-    let bbox = |f: &Feature| {
-        use geo::BoundingRect;
-        f.geometry
-            .as_ref()
-            .and_then(|g| g.bounding_rect())
-            .map_or((0.0, 0.0), |r| (r.width(), r.height()))
+/// `q.max_features` of them (the largest boxes), in their order; the others counted.
+pub fn for_tile(features: Vec<Feature>, q: &TileQuery) -> TileFeatures {
+    use geo::BoundingRect;
+    let boxes: Vec<Option<Rect<f64>>> = (features.iter())
+        .map(|f| f.geometry.as_ref().and_then(|g| g.bounding_rect()))
+        .collect();
+    let polygonal = |f: &Feature| {
+        matches!(
+            f.geometry,
+            Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_))
+        )
     };
-    let size = |f: &Feature| {
-        let (w, h) = bbox(f);
-        w * h
+    let mut left_out = Tally::default();
+    let mut count = |f: &Feature, b: &Option<Rect<f64>>| {
+        if let (Some(grid), Some(b)) = (&q.tally, b) {
+            let (min, max) = (b.min(), b.max());
+            left_out.add(grid, [min.x, min.y], [max.x, max.y], polygonal(f));
+        }
     };
-    let mut features: Vec<Feature> = features
-        .into_iter()
-        .filter(|f| {
-            let (w, h) = bbox(f);
-            let polygonal = matches!(
-                f.geometry,
-                Some(geo_types::Geometry::Polygon(_) | geo_types::Geometry::MultiPolygon(_))
-            );
-            !too_small(w, h, q.pixel, polygonal)
+    let mut keep: Vec<bool> = (features.iter().zip(&boxes))
+        .map(|(f, b)| {
+            let (w, h) = b.map_or((0.0, 0.0), |r| (r.width(), r.height()));
+            let big = !too_small(w, h, q.pixel, polygonal(f));
+            if !big {
+                count(f, b);
+            }
+            big
         })
         .collect();
-    if features.len() > q.max_features {
-        let mut order: Vec<usize> = (0..features.len()).collect();
-        order.sort_by(|&a, &b| {
-            size(&features[b])
-                .total_cmp(&size(&features[a]))
-                .then(a.cmp(&b))
-        });
-        let mut keep = vec![false; features.len()];
-        for &i in &order[..q.max_features] {
-            keep[i] = true;
+    let kept = keep.iter().filter(|k| **k).count();
+    if kept > q.max_features {
+        let size = |i: usize| boxes[i].map_or(0.0, |r| r.width() * r.height());
+        let mut order: Vec<usize> = (0..features.len()).filter(|&i| keep[i]).collect();
+        order.sort_by(|&a, &b| size(b).total_cmp(&size(a)).then(a.cmp(&b)));
+        for &i in &order[q.max_features..] {
+            keep[i] = false;
+            count(&features[i], &boxes[i]);
         }
-        let mut k = keep.into_iter();
-        features.retain(|_| k.next().unwrap_or(false));
     }
-    features
+    let mut k = keep.into_iter();
+    let mut features = features;
+    features.retain(|_| k.next().unwrap_or(false));
+    TileFeatures { features, left_out }
 }

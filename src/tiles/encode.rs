@@ -7,8 +7,12 @@ use super::matrix::TileMatrixSet;
 use super::mvt::{LayerWriter, TileGeometry};
 use super::plan::LayerPlan;
 use super::shape::{self, Detail};
+use super::stand_in::{self, Shape, StandIn};
 use super::{TileError, Tiling, budget};
-use crate::source::{Feature, FeatureId, SourceInfo};
+use crate::source::{Feature, FeatureId, SourceInfo, TileFeatures, Value};
+use geo::BoundingRect;
+use geo_types::Geometry;
+use std::borrow::Cow;
 
 /// What one layer added to a tile.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -16,6 +20,20 @@ pub struct Written {
     pub features: usize,
     /// Features read but not written: under a pixel once shaped, or over the budget.
     pub dropped: usize,
+    /// Stand-ins written, and the features left out that they stand for.
+    pub stand_ins: usize,
+    pub stood_for: u64,
+}
+
+/// Features ready to encode, with what each is made from.
+type Shaped = Vec<(Drawn, TileGeometry)>;
+
+/// What a layer's MVT feature is made from.
+#[derive(Debug, Clone, Copy)]
+enum Drawn {
+    /// The source's feature at this index.
+    Feature(usize),
+    StandIn(StandIn),
 }
 
 /// Appends layer `name` to `tile` (nothing when no feature is left).
@@ -25,9 +43,10 @@ pub fn encode_layer(
     name: &str,
     tiling: &Tiling,
     source: &SourceInfo,
-    features: &[Feature],
+    read: &TileFeatures,
     tile: &mut Vec<u8>,
 ) -> Result<Written, TileError> {
+    let features = &read.features[..];
     let detail = tiling.at(plan.coord.z);
     let frame = plan.frame(tms, tiling);
     let px = tiling.extent as f64 / tms.tile_size as f64;
@@ -38,58 +57,147 @@ pub fn encode_layer(
         indices: &plan.query.columns,
         id: source.id_field,
     };
-    let encode = |subset: &[&(usize, TileGeometry)]| {
+    let encode = |subset: &[&(Drawn, TileGeometry)]| {
         encode_subset(name, tiling.extent, features, &columns, subset)
     };
-    let shape_all = |tolerance: f64| -> Result<Vec<(usize, TileGeometry)>, TileError> {
+    // Every feature shaped, and those that came out too small to draw.
+    let shape_all = |tolerance: f64| -> Result<(Shaped, Vec<usize>), TileError> {
         let d = Detail {
             tolerance,
             min_area: (detail.min_size_px * px).powi(2),
             min_length: detail.min_size_px * px,
         };
         let mut shaped = Vec::with_capacity(features.len());
+        let mut empty = Vec::new();
         for (i, f) in features.iter().enumerate() {
             if let Some(g) = &f.geometry {
                 let mut s = TileGeometry::default();
                 shape::shape(g, &frame, &d, &mut s)?;
-                if !s.is_empty() {
-                    shaped.push((i, s));
+                if s.is_empty() {
+                    empty.push(i);
+                } else {
+                    shaped.push((Drawn::Feature(i), s));
                 }
             }
         }
-        Ok(shaped)
-    };
-    let written = |n: usize| Written {
-        features: n,
-        dropped: features.len() - n,
+        Ok((shaped, empty))
     };
     // The layer's share of the budget: the tile's framing takes a few bytes.
     let max_bytes = detail.max_bytes.saturating_sub(8);
+    // Stand-ins for what the source left out and for `more` features read but not drawn;
+    // they may take half the bytes, and the features the drawn ones leave.
+    let shape_of_stand_ins = Shape::of_geometry_type(&source.geometry_type);
+    let stand_ins_for = |more: &mut dyn Iterator<Item = usize>, drawn: usize| {
+        let Some(grid) = &plan.query.tally else {
+            return Vec::new();
+        };
+        let mut left_out = Cow::Borrowed(&read.left_out);
+        for i in more {
+            let g = features[i].geometry.as_ref();
+            if let Some(r) = g.and_then(|g| g.bounding_rect()) {
+                let polygonal = matches!(g, Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)));
+                let (a, b) = (r.min(), r.max());
+                left_out
+                    .to_mut()
+                    .add(grid, [a.x, a.y], [b.x, b.y], polygonal);
+            }
+        }
+        // A tile already holding `max_features` shows where its data is without them.
+        let room_features = detail.max_features.saturating_sub(drawn);
+        if room_features == 0 {
+            return Vec::new();
+        }
+        stand_in::stand_ins(
+            &left_out,
+            px,
+            shape_of_stand_ins,
+            max_bytes / 2,
+            room_features,
+        )
+        .into_iter()
+        .map(|(s, g)| (Drawn::StandIn(s), g))
+        .collect::<Vec<_>>()
+    };
+    let together = |shaped: &[(Drawn, TileGeometry)], stand_ins: &[(Drawn, TileGeometry)]| {
+        let all: Vec<&(Drawn, TileGeometry)> = shaped.iter().chain(stand_ins).collect();
+        let (writer, sizes) = encode(&all);
+        (writer, sizes, Written::of(features.len(), &all))
+    };
 
-    let mut shaped = shape_all(detail.simplify)?;
-    if shaped.is_empty() {
-        return Ok(written(0));
+    let (mut shaped, empty) = shape_all(detail.simplify)?;
+    let stand_ins = stand_ins_for(&mut empty.iter().copied(), shaped.len());
+    if shaped.is_empty() && stand_ins.is_empty() {
+        return Ok(Written::of(features.len(), &[]));
     }
-    let (mut writer, mut sizes) = encode(&shaped.iter().collect::<Vec<_>>());
+    let (mut writer, mut sizes, mut written) = together(&shaped, &stand_ins);
     if writer.len_keeping(None) <= max_bytes {
         writer.append_to_tile(None, tile);
-        return Ok(written(shaped.len()));
+        return Ok(written);
     }
     // Over budget. Detailed outlines first lose vertices to a coarser simplification (it does
     // nothing for features of a few vertices, so it is tried only when they have many).
     let vertices: usize = shaped.iter().map(|(_, g)| g.vertices()).sum();
     if vertices > 16 * shaped.len() {
-        shaped = shape_all(detail.simplify.max(1.0) * 4.0)?;
-        (writer, sizes) = encode(&shaped.iter().collect::<Vec<_>>());
+        shaped = shape_all(detail.simplify.max(1.0) * 4.0)?.0;
+        (writer, sizes, written) = together(&shaped, &stand_ins);
         if writer.len_keeping(None) <= max_bytes {
             writer.append_to_tile(None, tile);
-            return Ok(written(shaped.len()));
+            return Ok(written);
         }
     }
-    // Then the smallest features go.
-    let kept = budget::keep_largest(&shaped, &writer, &sizes, max_bytes, encode, tile);
-    tracing::debug!(layer = name, tile = %plan.coord, kept, of = shaped.len(), "tile over its byte budget: smallest features dropped");
-    Ok(written(kept))
+    // Then the smallest features go, and join the stand-ins: the largest keep the room the
+    // stand-ins leave, a tenth less at each try until the whole fits.
+    let stand_in_bytes: usize = sizes[shaped.len()..].iter().sum();
+    let mut room = max_bytes.saturating_sub(writer.overhead() + stand_in_bytes);
+    loop {
+        let keep = budget::largest_within(&shaped, &sizes[..shaped.len()], room);
+        let gone =
+            (shaped.iter().zip(&keep))
+                .filter(|(_, k)| !**k)
+                .filter_map(|((d, _), _)| match d {
+                    Drawn::Feature(i) => Some(*i),
+                    Drawn::StandIn(_) => None,
+                });
+        let kept: Vec<(Drawn, TileGeometry)> = (shaped.iter().zip(&keep))
+            .filter(|(_, k)| **k)
+            .map(|(s, _)| s.clone())
+            .collect();
+        let more = stand_ins_for(&mut empty.iter().copied().chain(gone), kept.len());
+        let (writer, _, written) = together(&kept, &more);
+        if writer.len_keeping(None) <= max_bytes {
+            writer.append_to_tile(None, tile);
+            tracing::debug!(layer = name, tile = %plan.coord, kept = written.features, of = shaped.len(), "tile over its byte budget: the smallest features are stood in for");
+            return Ok(written);
+        }
+        if room == 0 {
+            // Not even the stand-ins fit (a budget of a few bytes): the layer stays out.
+            return Ok(Written::of(features.len(), &[]));
+        }
+        room = if room > 1024 { room * 9 / 10 } else { 0 };
+    }
+}
+
+impl Written {
+    /// What writing `drawn` (out of `read` features) adds up to.
+    fn of(read: usize, drawn: &[&(Drawn, TileGeometry)]) -> Written {
+        let mut w = Written {
+            dropped: read,
+            ..Written::default()
+        };
+        for (d, _) in drawn {
+            match d {
+                Drawn::Feature(_) => {
+                    w.features += 1;
+                    w.dropped -= 1;
+                }
+                Drawn::StandIn(s) => {
+                    w.stand_ins += 1;
+                    w.stood_for += s.count as u64;
+                }
+            }
+        }
+        w
+    }
 }
 
 /// The properties a layer's features carry in the tile.
@@ -106,7 +214,7 @@ fn encode_subset(
     extent: u32,
     features: &[Feature],
     columns: &Columns,
-    shaped: &[&(usize, TileGeometry)],
+    shaped: &[&(Drawn, TileGeometry)],
 ) -> (LayerWriter, Vec<usize>) {
     let mut w = LayerWriter::with_capacity(
         name,
@@ -116,8 +224,21 @@ fn encode_subset(
     let keys: Vec<u32> = columns.names.iter().map(|n| w.key(n)).collect();
     let mut sizes = Vec::with_capacity(shaped.len());
     let mut props = Vec::with_capacity(columns.indices.len());
-    for (i, s) in shaped {
-        let f = &features[*i];
+    let stand_in_keys = shaped
+        .iter()
+        .any(|(d, _)| matches!(d, Drawn::StandIn(_)))
+        .then(|| [w.key(stand_in::COUNT), w.key(stand_in::COVERAGE)]);
+    for (drawn, s) in shaped {
+        let i = match drawn {
+            Drawn::Feature(i) => *i,
+            Drawn::StandIn(si) => {
+                let [count, coverage] = stand_in_keys.expect("stand-ins have their keys");
+                let values = [Value::Int(si.count as i64), Value::Float(si.coverage)];
+                sizes.push(w.add(None, &[(count, &values[0]), (coverage, &values[1])], s));
+                continue;
+            }
+        };
+        let f = &features[i];
         // An integer id is the MVT feature id; a string id stays a property only.
         let id = match &f.id {
             FeatureId::Int(i) => Some(*i),

@@ -3,12 +3,12 @@
 //! awaited together, then encoded on the blocking pool. Dropping the future stops the reads;
 //! an encoding already started finishes (it is bounded by the tile budget: milliseconds).
 
-use super::encode::{Written, encode_layer};
+use super::encode::encode_layer;
 use super::matrix::{TileCoord, TileMatrixSet};
 use super::plan::{LayerPlan, plan_layer};
 use super::source::{Compression, FollowedInfo, TileLayerInfo, TileSource, TileSourceInfo};
-use super::{TileError, Tiling, kept};
-use crate::source::{Cancel, Feature, FeatureSource, blocking};
+use super::{TileError, Tiling, kept, stand_in};
+use crate::source::{Cancel, FeatureSource, FieldType, TileFeatures, blocking};
 use bytes::Bytes;
 use std::sync::Arc;
 
@@ -29,6 +29,9 @@ pub struct Rendered {
     pub features: usize,
     /// Features read but not written: under a pixel once shaped, or over the budget.
     pub dropped: usize,
+    /// Stand-ins written, and the features left out that they stand for.
+    pub stand_ins: usize,
+    pub stood_for: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -76,13 +79,13 @@ impl EngineTiles {
         &self,
         tms: &TileMatrixSet,
         planned: &[(usize, LayerPlan)],
-        features: &[Vec<Feature>],
+        features: &[TileFeatures],
     ) -> Result<Rendered, TileError> {
         let mut out = Rendered::default();
         let mut bytes = Vec::new();
         for ((i, plan), features) in planned.iter().zip(features) {
             let l = &self.layers[*i];
-            let Written { features, dropped } = encode_layer(
+            let w = encode_layer(
                 tms,
                 plan,
                 &l.name,
@@ -91,8 +94,10 @@ impl EngineTiles {
                 features,
                 &mut bytes,
             )?;
-            out.features += features;
-            out.dropped += dropped;
+            out.features += w.features;
+            out.dropped += w.dropped;
+            out.stand_ins += w.stand_ins;
+            out.stood_for += w.stood_for;
         }
         // Copied here, on the thread that rendered, so the render's buffer is freed where it
         // was made.
@@ -155,8 +160,11 @@ impl EngineTiles {
         let reads = planned
             .iter()
             .map(|(i, p)| self.layers[*i].source.tile_features(&p.query));
-        let features: Vec<Vec<Feature>> = futures_util::future::try_join_all(reads).await?;
-        if features.iter().all(Vec::is_empty) {
+        let features: Vec<TileFeatures> = futures_util::future::try_join_all(reads).await?;
+        if features
+            .iter()
+            .all(|f| f.features.is_empty() && f.left_out.is_empty())
+        {
             return Ok(Rendered::default());
         }
         let (this, tms) = (self.clone(), tms.clone());
@@ -176,14 +184,19 @@ fn layer_info(l: &EngineLayer) -> TileLayerInfo {
     // An integer id property travels as the MVT feature id, not as a property.
     let id_only = info
         .id_field
-        .filter(|&i| fields[i].kind == crate::source::FieldType::Integer);
+        .filter(|&i| fields[i].kind == FieldType::Integer);
+    let mut listed: Vec<(String, FieldType)> = (columns.into_iter())
+        .filter(|&c| Some(c) != id_only)
+        .map(|c| (fields[c].name.clone(), fields[c].kind))
+        .collect();
+    if l.tiling.stand_ins {
+        listed.push((stand_in::COUNT.into(), FieldType::Integer));
+        listed.push((stand_in::COVERAGE.into(), FieldType::Number));
+    }
     TileLayerInfo {
         id: l.name.clone(),
         title: l.title.clone(),
-        fields: (columns.into_iter())
-            .filter(|&c| Some(c) != id_only)
-            .map(|c| (fields[c].name.clone(), fields[c].kind))
-            .collect(),
+        fields: listed,
         geometry_type: info.geometry_type.clone(),
         min_zoom: l.tiling.min_zoom,
         max_zoom: l.tiling.max_zoom,

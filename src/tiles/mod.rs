@@ -32,6 +32,7 @@ pub mod plan;
 pub mod shape;
 pub mod sink;
 mod source;
+pub mod stand_in;
 mod tiling;
 
 pub use kept::kept;

@@ -5,8 +5,9 @@
 use super::matrix::{TileCoord, TileMatrixSet};
 use super::shape::Frame;
 use super::{TileError, Tiling, clip};
-use crate::source::{Field, TileQuery};
+use crate::source::{Field, PixelGrid, TileQuery};
 use geo_types::{Coord, Rect};
+use std::sync::Arc;
 
 /// One layer's part of a tile: the source query, and where the tile lies.
 #[derive(Debug, Clone)]
@@ -50,6 +51,24 @@ pub fn plan_layer(
         query_box.width() / grown.width(),
         query_box.height() / grown.height(),
     ];
+    // Where the features left out are counted: the tile's pixels over the query box.
+    let tally = tiling.stand_ins.then(|| {
+        let local = tms.local(query_box);
+        let per_px = tms.tile_size as f64 / span;
+        // A mesh cell of a degree or two keeps Mercator's curve well under a pixel.
+        let steps = if query_box.height() > 5.0 { 32 } else { 8 };
+        let (min_x, max_y) = (bounds.min().x, bounds.max().y);
+        Arc::new(PixelGrid::new(
+            query_box,
+            steps,
+            tms.tile_size,
+            tms.tile_size,
+            |lon, lat| {
+                let (x, y) = local.project(lon, lat).ok()?;
+                Some([(x - min_x) * per_px, (max_y - y) * per_px])
+            },
+        ))
+    });
     let columns: Vec<usize> = match &detail.properties {
         Some(p) => p.clone(),
         None => (0..fields.len()).collect(),
@@ -61,6 +80,7 @@ pub fn plan_layer(
             pixel: per_unit.map(|k| detail.min_size_px * pixel * k),
             columns,
             max_features: detail.max_features,
+            tally,
         },
         bounds,
     }))

@@ -38,6 +38,9 @@ pub struct Tiling {
     pub default: LevelDetail,
     /// Zoom ranges (inclusive) with their own detail; the last that holds a zoom wins.
     pub levels: Vec<(u8, u8, LevelDetail)>,
+    /// Whether features left out of a tile (under a pixel, over the budget's count) are drawn
+    /// as stand-ins ([`super::stand_in`]).
+    pub stand_ins: bool,
 }
 
 impl Default for Tiling {
@@ -49,6 +52,7 @@ impl Default for Tiling {
             buffer: 64,
             default: LevelDetail::default(),
             levels: Vec::new(),
+            stand_ins: true,
         }
     }
 }

@@ -56,3 +56,13 @@ pub fn coords(v: &Value, out: &mut Vec<(f64, f64)>) {
         _ => {}
     }
 }
+
+/// The Web Mercator tile holding a CRS84 point.
+pub fn tile_of(z: u32, lon: f64, lat: f64) -> (u32, u32) {
+    let n = (1u64 << z) as f64;
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let r = lat.to_radians();
+    let y =
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}

@@ -12,7 +12,7 @@
 use super::{Fingerprint, FlatGeobuf};
 use crate::source::{
     BlockingFeatures, Cancel, Feature, FeatureSource, FieldType, Page, Query, SourceError,
-    SourceInfo, SourceOptions, TileQuery, blocking,
+    SourceInfo, SourceOptions, TileFeatures, TileQuery, blocking,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -170,7 +170,7 @@ fn public_reason(e: &SourceError) -> String {
 }
 
 impl BlockingFeatures for FlatGeobufSource {
-    fn tile_features(&self, q: &TileQuery, cancel: &Cancel) -> Result<Vec<Feature>, SourceError> {
+    fn tile_features(&self, q: &TileQuery, cancel: &Cancel) -> Result<TileFeatures, SourceError> {
         self.reader().tile_features(q, cancel)
     }
 }
@@ -236,7 +236,7 @@ impl FeatureSource for FlatGeobufSource {
         blocking::run(move |cancel| file.query(&q, cancel)).await
     }
 
-    async fn tile_features(&self, q: &TileQuery) -> Result<Vec<Feature>, SourceError> {
+    async fn tile_features(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
         let (file, q) = (self.reader(), q.clone());
         blocking::run(move |cancel| file.tile_features(&q, cancel)).await
     }

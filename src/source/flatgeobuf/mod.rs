@@ -350,6 +350,7 @@ mod tests {
             pixel: [0.0, 0.0],
             columns: vec![],
             max_features: 100,
+            tally: None,
         };
         assert!(matches!(
             file.tile_features(&tile, &cancel),

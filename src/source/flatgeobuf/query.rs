@@ -3,11 +3,15 @@
 
 use super::decode::intersection;
 use super::{FlatGeobuf, MATCH_CACHE_ENTRIES};
-use crate::source::{Cancel, Feature, Page, Query, SourceError, TileQuery, Value, too_small};
+use crate::source::{
+    Cancel, Feature, Page, PixelGrid, Query, SourceError, Tally, TileFeatures, TileQuery, Value,
+    too_small,
+};
 use crate::temporal::Interval;
 use ::flatgeobuf::GeometryType;
 use geo::{Contains, CoordsIter, Intersects};
 use geo_types::{Coord, Rect};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,18 +186,19 @@ impl FlatGeobuf {
         })
     }
 
-    /// The features of a tile, skipping those under a pixel from their index boxes alone.
+    /// The features of a tile, skipping those under a pixel from their index boxes alone
+    /// (and counting them, when asked).
     pub fn tile_features(
         &self,
         q: &TileQuery,
         cancel: &Cancel,
-    ) -> Result<Vec<Feature>, SourceError> {
+    ) -> Result<TileFeatures, SourceError> {
         self.check_unchanged()?;
         let (Some(tree), Some(clipped)) = (
             &self.tree,
             self.info.extent.and_then(|e| intersection(&q.bbox, &e)),
         ) else {
-            return Ok(Vec::new());
+            return Ok(TileFeatures::default());
         };
         let area = self.from_crs84.area(clipped)?;
         let r = area.envelope;
@@ -208,6 +213,21 @@ impl FlatGeobuf {
         } else {
             [0.0, 0.0]
         };
+        // The tile's pixels in storage coordinates, so that counting a feature reprojects
+        // nothing.
+        let grid: Option<Cow<PixelGrid>> = q.tally.as_deref().map(|g| {
+            if self.to_crs84.is_identity() {
+                Cow::Borrowed(g)
+            } else {
+                Cow::Owned(g.reframed(r, |x, y| self.to_crs84.point(x, y).ok()))
+            }
+        });
+        let mut left_out = Tally::default();
+        let mut count = |b: &[f64; 4], polygonal: bool| {
+            if let Some(g) = &grid {
+                left_out.add(g, [b[0], b[1]], [b[2], b[3]], polygonal);
+            }
+        };
         let hits = tree.search(&self.slots, [r.min().x, r.min().y, r.max().x, r.max().y]);
         let polygonal = matches!(
             self.header_geometry,
@@ -215,9 +235,10 @@ impl FlatGeobuf {
         );
         let mut picked: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
         for h in hits {
-            let b = self.slots[h as usize].bbox;
+            let b = &self.slots[h as usize].bbox;
             let (w, hgt) = (b[2] - b[0], b[3] - b[1]);
             if pixel[0] > 0.0 && too_small(w, hgt, pixel, polygonal) {
+                count(b, polygonal);
                 continue;
             }
             let leaf = Rect::new(Coord { x: b[0], y: b[1] }, Coord { x: b[2], y: b[3] });
@@ -227,6 +248,9 @@ impl FlatGeobuf {
         }
         if picked.len() > q.max_features {
             picked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            for &(h, _) in &picked[q.max_features..] {
+                count(&self.slots[h as usize].bbox, polygonal);
+            }
             picked.truncate(q.max_features);
         }
         let mut indices: Vec<u32> = picked.into_iter().map(|(i, _)| i).collect();
@@ -238,7 +262,7 @@ impl FlatGeobuf {
             features.push(self.published(f)?);
             Ok(())
         })?;
-        Ok(features)
+        Ok(TileFeatures { features, left_out })
     }
 
     /// One feature by the id it is published under.
