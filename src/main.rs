@@ -252,11 +252,22 @@ fn write_styles(
             styles::of_struttura(catalogue, &palette, base, *s),
         ));
     }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for (id, style) in all {
-        let path = out.join(format!("{id}.json"));
-        let tmp = out.join(format!(".{id}.json.tmp"));
         let text = serde_json::to_string_pretty(&style).map_err(|e| e.to_string())? + "\n";
-        std::fs::write(&tmp, text)
+        files.push((format!("{id}.json"), text.into_bytes()));
+    }
+    // The sprite the styles name, so that the folder is complete.
+    for (ratio, suffix) in [(1, ""), (2, "@2x")] {
+        let sheet = styles::sprite::sheet(&palette, ratio);
+        let index = serde_json::to_string_pretty(&sheet.index).map_err(|e| e.to_string())? + "\n";
+        files.push((format!("sprite{suffix}.json"), index.into_bytes()));
+        files.push((format!("sprite{suffix}.png"), sheet.png));
+    }
+    for (name, bytes) in files {
+        let path = out.join(&name);
+        let tmp = out.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes)
             .and_then(|_| std::fs::rename(&tmp, &path))
             .map_err(|e| format!("{}: {e}", path.display()))?;
         println!("{}", path.display());

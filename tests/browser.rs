@@ -4,38 +4,30 @@
 //! layers' outlines. Screenshots are kept in target/browser-maps/.
 
 mod common;
+use common::colour::{pixels_near, pixels_of_hue, rgb};
 use common::{Server, repo, require_tool};
 use serde_json::Value;
 use std::process::Command;
 
-fn hex(c: &str) -> Option<[i32; 3]> {
-    let c = c.strip_prefix('#')?;
-    if c.len() != 6 {
-        return None;
-    }
-    let v = |i: usize| i32::from_str_radix(&c[i..i + 2], 16).ok();
-    Some([v(0)?, v(2)?, v(4)?])
-}
-
-/// Pixels within a small distance of `colour` (antialiased edges blend it with the background).
-fn pixels_near(counts: &serde_json::Map<String, Value>, colour: [i32; 3]) -> u64 {
-    counts
-        .iter()
-        .filter_map(|(k, n)| Some((hex(k)?, n.as_u64()?)))
-        .filter(|(c, _)| (0..3).map(|i| (c[i] - colour[i]).abs()).sum::<i32>() <= 24)
-        .map(|(_, n)| n)
-        .sum()
-}
-
 /// Every `#rrggbb` a text holds (the colours a page or a style gives its layers).
 fn colours_in(text: &str) -> Vec<[i32; 3]> {
     text.match_indices('#')
-        .filter_map(|(i, _)| text.get(i..i + 7).and_then(hex))
+        .filter_map(|(i, _)| text.get(i..i + 7).and_then(rgb))
         .collect()
 }
 
-#[test]
-fn maps_load_offline_and_draw_their_layers() {
+/// The first colour of struttura `s`'s list for stato `stato` in the palette.
+fn palette_colour(s: &str, stato: &str) -> [i32; 3] {
+    let p: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("styles/strutture.json")).unwrap(),
+    )
+    .unwrap();
+    rgb(p["strutture"][s][stato][0].as_str().unwrap()).unwrap()
+}
+
+/// Opens `pages` of the server at `base` in Chromium; screenshots go to `out` as
+/// `{prefix}-{n}.png`. One report per page (see tests/browser/maps.mjs).
+fn browse(base: &str, out: &std::path::Path, prefix: &str, pages: &[&str]) -> Vec<Value> {
     let chromium = require_tool("chromium");
     require_tool("node");
     let node_dir = std::env::var_os("TESSERA_TEST_NODE")
@@ -45,20 +37,12 @@ fn maps_load_offline_and_draw_their_layers() {
         node_dir.join("node_modules/playwright-core").is_dir(),
         "playwright-core is missing: run the test suite with `bash tests/run-all.sh`, which installs it"
     );
-    let s = Server::sample();
-    let base = s.url("").trim_end_matches('/').to_string();
-    let out = repo().join("target/browser-maps");
-    std::fs::create_dir_all(&out).unwrap();
-    let pages = [
-        "/collections/reticolo_idrografico/items?f=html&limit=50",
-        "/collections/pericolosita_idraulica?f=html",
-        "/strutture/idro_geomorfologica?f=html",
-        "/collections/comuni?f=html",
-    ];
+    std::fs::create_dir_all(out).unwrap();
     let run = Command::new("node")
         .arg(repo().join("tests/browser/maps.mjs"))
-        .arg(&base)
-        .arg(&out)
+        .arg(base)
+        .arg(out)
+        .arg(prefix)
         .args(pages)
         .env("NODE_DIR", &node_dir)
         .env("CHROMIUM", &chromium)
@@ -71,7 +55,6 @@ fn maps_load_offline_and_draw_their_layers() {
     );
     let results: Vec<Value> = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(results.len(), pages.len());
-    let reference = [0xa8, 0xa4, 0x9a];
     for (page, r) in pages.iter().zip(&results) {
         assert!(r.get("error").is_none(), "{page}: {}", r["error"]);
         assert_eq!(
@@ -80,6 +63,24 @@ fn maps_load_offline_and_draw_their_layers() {
             "{page} fetched from elsewhere"
         );
         assert_eq!(r["errors"], serde_json::json!([]), "{page} logged errors");
+    }
+    results
+}
+
+#[test]
+fn maps_load_offline_and_draw_their_layers() {
+    let s = Server::sample();
+    let base = s.url("").trim_end_matches('/').to_string();
+    let pages = [
+        "/collections/reticolo_idrografico/items?f=html&limit=50",
+        "/collections/pericolosita_idraulica?f=html",
+        "/strutture/idro_geomorfologica?f=html",
+        "/collections/comuni?f=html",
+        "/?f=html",
+    ];
+    let results = browse(&base, &repo().join("target/browser-maps"), "map", &pages);
+    let reference = [0xa8, 0xa4, 0x9a];
+    for (page, r) in pages.iter().zip(&results) {
         let counts = r["counts"].as_object().unwrap();
         // The colours the page gives its layers: in the page itself, or in the style it loads.
         let html = s.get(page).text();
@@ -89,10 +90,10 @@ fn maps_load_offline_and_draw_their_layers() {
             let url = url[..url.find('"').unwrap()].replace("&#x2f;", "/");
             expected.extend(colours_in(&s.get(&url[base.len()..]).text()));
         }
-        expected.retain(|c| *c != reference && pixels_near(counts, *c) < 100_000);
+        expected.retain(|c| *c != reference && pixels_near(counts, *c, 24) < 100_000);
         let drawn: u64 = expected
             .iter()
-            .map(|c| pixels_near(counts, *c))
+            .map(|c| pixels_near(counts, *c, 24))
             .max()
             .unwrap_or(0);
         assert!(
@@ -100,7 +101,7 @@ fn maps_load_offline_and_draw_their_layers() {
             "{page}: {drawn} pixels in its layers' colours"
         );
         assert!(
-            pixels_near(counts, reference) >= 200,
+            pixels_near(counts, reference, 24) >= 200,
             "{page}: the comuni and province outlines are drawn"
         );
         // A click on a feature opens a popup that links to the feature's page.
@@ -116,4 +117,109 @@ fn maps_load_offline_and_draw_their_layers() {
         assert_eq!(feature.status, 200, "{page}: {link}");
         assert!(feature.text().contains("<html"), "{link} is a page");
     }
+    // On the idro-geomorfologica map the rivers (di fatto) and the hazard areas (di diritto)
+    // are drawn in hues of their own: the hatch does not read as a thicker river.
+    let idro = results[2]["counts"].as_object().unwrap();
+    let rivers = pixels_of_hue(idro, palette_colour("idro_geomorfologica", "di_fatto"), 8.0);
+    let hazard = pixels_of_hue(
+        idro,
+        palette_colour("idro_geomorfologica", "di_diritto"),
+        8.0,
+    );
+    assert!(
+        rivers >= 300 && hazard >= 300,
+        "rivers {rivers} and hazard areas {hazard} pixels of their own hue"
+    );
+    // The landing page opens on every layer, with a check box per struttura and stato.
+    let landing = s.get("/?f=html").text();
+    assert!(
+        landing.matches("data-struttura=").count() >= 6,
+        "the layer switcher"
+    );
+}
+
+#[allow(dead_code)]
+#[path = "../sample-data/synth.rs"]
+mod synth;
+#[allow(dead_code)]
+#[path = "../benches/support/territorio.rs"]
+mod territorio;
+
+/// The sample with 100,000 synthetic cadastral parcels around the towns: zoomed out, the
+/// landing map shows the comuni and where the parcels are dense; zoomed in, the parcels.
+#[test]
+fn zoomed_out_the_map_shows_the_comuni_and_the_parcels_density() {
+    let dir = common::temp_dir();
+    let parcels = dir.join("particelle.fgb");
+    territorio::generate(
+        &repo().join("sample-data/comuni_toscana.fgb"),
+        &parcels,
+        100_000,
+    );
+    let config = dir.join("tessera.toml");
+    let layer = common::layer_toml(
+        "particelle",
+        &parcels,
+        r#"struttura = ["insediativa"], stato = "di_fatto""#,
+        "",
+    );
+    std::fs::write(&config, common::sample_config_text() + &layer).unwrap();
+    let s = Server::start(&["--config", config.to_str().unwrap()]);
+    let base = s.url("").trim_end_matches('/').to_string();
+    let pages = [
+        "/?f=html#0/43.4/11",
+        "/?f=html#6/43.45/11",
+        "/?f=html#9/43.77/11.25",
+        "/?f=html#13/43.772/11.255",
+    ];
+    let results = browse(
+        &base,
+        &repo().join("target/browser-maps"),
+        "particelle",
+        &pages,
+    );
+    let red = palette_colour("insediativa", "di_fatto");
+    let drawn = |k: usize, layer: &str, what: &str| {
+        results[k]["rendered"][layer][what].as_u64().unwrap_or(0)
+    };
+    let hue = |k: usize| pixels_of_hue(results[k]["counts"].as_object().unwrap(), red, 10.0);
+    // z0: Tuscany is a few pixels, made of stand-ins for the comuni and the parcels (under
+    // the cultural heritage points, drawn on top).
+    assert!(
+        drawn(0, "comuni", "standIns") >= 1,
+        "{}",
+        results[0]["rendered"]
+    );
+    assert!(
+        drawn(0, "particelle", "standIns") >= 1,
+        "{}",
+        results[0]["rendered"]
+    );
+    let z0 = results[0]["counts"].as_object().unwrap();
+    let all: u64 = z0.values().map(|n| n.as_u64().unwrap()).sum();
+    let background = pixels_near(z0, rgb("#f5f3ee").unwrap(), 6);
+    assert!(
+        all - background >= 10,
+        "z0: {} pixels drawn",
+        all - background
+    );
+    // z6: the comuni as themselves, the parcels as a density map of their own colour.
+    assert!(
+        drawn(1, "comuni", "features") >= 100,
+        "{}",
+        results[1]["rendered"]
+    );
+    assert!(
+        drawn(1, "particelle", "standIns") >= 300,
+        "{}",
+        results[1]["rendered"]
+    );
+    assert!(hue(1) >= 2000, "z6: {} parcel pixels", hue(1));
+    // z13: the parcels themselves.
+    assert!(
+        drawn(3, "particelle", "features") >= 20,
+        "{}",
+        results[3]["rendered"]
+    );
+    assert!(hue(3) >= 2000, "z13: {} parcel pixels", hue(3));
 }

@@ -145,6 +145,34 @@ fn tiles_hold_data_at_every_zoom_they_advertise() {
         }
     }
     assert!(checked >= 8 * 17, "{checked}");
+    // The same for the tiles of each struttura and of the whole dataset, over a point of
+    // their first layer.
+    let strutture = s.json("/strutture");
+    let mut sets: Vec<(String, String)> = strutture["strutture"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|st| {
+            let first = st["stati"]
+                .as_array()?
+                .iter()
+                .find_map(|g| g["collections"][0]["id"].as_str())?;
+            Some((
+                format!("/strutture/{}", st["id"].as_str()?),
+                first.to_string(),
+            ))
+        })
+        .collect();
+    sets.push((String::new(), "comuni".to_string()));
+    for (prefix, layer) in sets {
+        let tj = s.json(&format!("{prefix}/tiles/WebMercatorQuad/tilejson.json"));
+        let (lon, lat) = a_point_of(&s, &layer);
+        for z in tj["minzoom"].as_u64().unwrap() as u32..=tj["maxzoom"].as_u64().unwrap() as u32 {
+            let (x, y) = tile_of(z, lon, lat);
+            let tile = layers(&s, &format!("{prefix}/tiles/WebMercatorQuad/{z}/{y}/{x}"));
+            assert!(tile.contains_key(&layer), "{prefix} z{z}: no {layer}");
+        }
+    }
 }
 
 /// `n` squares of 10–40 m, three quarters packed around Firenze, the rest spread over
@@ -289,15 +317,7 @@ fn small_features_are_counted_once_as_density_within_the_budget() {
 fn stand_ins_can_be_turned_off() {
     let dir = common::temp_dir();
     let config = dir.join("tessera.toml");
-    let text = std::fs::read_to_string(common::sample_config())
-        .unwrap()
-        .replace(
-            "flatgeobuf = \"",
-            &format!(
-                "flatgeobuf = \"{}/",
-                common::repo().join("sample-data").display()
-            ),
-        );
+    let text = common::sample_config_text();
     // The comuni without stand-ins: empty at z0, as a plain tiler would have them.
     let text = text.replacen(
         "id_property = \"istat\"\n",

@@ -5,6 +5,7 @@
 mod common;
 
 use common::Server;
+use common::colour::{pixels_near, pixels_of_hue, rgb};
 use serde_json::Value;
 
 /// Debian's Python, which has the QGIS bindings (not the one a virtualenv or pyenv puts first).
@@ -42,24 +43,14 @@ fn qgis(s: &Server, tiles: &str, style: &str, bbox: &str) -> (Value, std::path::
     (report, png)
 }
 
-/// Pixels within a few levels of `hex` (antialiasing and transparency aside).
-fn pixels_like(report: &Value, hex: &str, slack: i32) -> u64 {
-    let rgb = |h: &str| {
-        let v = i64::from_str_radix(h.trim_start_matches('#'), 16).unwrap();
-        [
-            (v >> 16) as i32 & 255,
-            (v >> 8) as i32 & 255,
-            v as i32 & 255,
-        ]
-    };
-    let want = rgb(hex);
-    report["colours"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(c, _)| rgb(c).iter().zip(want).all(|(a, b)| (a - b).abs() <= slack))
-        .map(|(_, n)| n.as_u64().unwrap())
-        .sum()
+/// The colours a report counted.
+fn colours(report: &Value) -> &serde_json::Map<String, Value> {
+    report["colours"].as_object().unwrap()
+}
+
+/// The first colour of struttura `s`'s list for `stato` in the palette.
+fn palette_colour(palette: &Value, s: &str, stato: &str) -> [i32; 3] {
+    rgb(palette["strutture"][s][stato][0].as_str().unwrap()).unwrap()
 }
 
 #[test]
@@ -116,15 +107,16 @@ fn qgis_draws_the_tiles_with_the_style() {
         ("idro_geomorfologica", 2000),
         ("agro_forestale", 200),
     ] {
-        let hex = palette["strutture"][struttura].as_str().unwrap();
-        let n = pixels_like(&r, hex, 40);
+        let c = palette_colour(&palette, struttura, "di_fatto");
+        let n = pixels_near(colours(&r), c, 120);
         assert!(
             n >= at_least,
-            "{struttura} ({hex}): {n} pixels in {}",
+            "{struttura} ({c:?}): {n} pixels in {}",
             png.display()
         );
     }
-    // And one struttura's tiles with its own style hold no other struttura's layer.
+    // And one struttura's tiles with its own style hold no other struttura's layer; its hazard
+    // areas (di diritto) come hatched from the sprite, in a hue of their own.
     let (r, png) = qgis(
         &s,
         "/strutture/idro_geomorfologica/tiles/WebMercatorQuad/{z}/{y}/{x}",
@@ -132,12 +124,33 @@ fn qgis_draws_the_tiles_with_the_style() {
         "10.9,43.6,11.5,43.95",
     );
     assert_eq!(r["convert_status"], 0, "{r}");
-    let idro = palette["strutture"]["idro_geomorfologica"]
-        .as_str()
-        .unwrap();
-    assert!(pixels_like(&r, idro, 40) > 2000, "{}", png.display());
     assert_eq!(
-        pixels_like(&r, palette["strutture"]["base"].as_str().unwrap(), 10),
+        r["warnings"].as_array().unwrap().len(),
+        0,
+        "{}",
+        r["warnings"]
+    );
+    assert!(r["sprite_images"].as_u64().unwrap() >= 4, "{r}");
+    // Loaded by its URL, as a QGIS user does, the style brings its sprite's hatch too.
+    assert_eq!(r["url_style_patterns"], 1, "{r}");
+    let rivers = palette_colour(&palette, "idro_geomorfologica", "di_fatto");
+    let hazard = palette_colour(&palette, "idro_geomorfologica", "di_diritto");
+    assert!(
+        pixels_of_hue(colours(&r), rivers, 8.0) > 400,
+        "rivers: {}",
+        png.display()
+    );
+    assert!(
+        pixels_of_hue(colours(&r), hazard, 8.0) > 2000,
+        "hatch: {}",
+        png.display()
+    );
+    assert_eq!(
+        pixels_near(
+            colours(&r),
+            palette_colour(&palette, "base", "di_fatto"),
+            10
+        ),
         0,
         "{}",
         png.display()

@@ -122,44 +122,101 @@ fn cartography_follows_the_classification() {
             .find(|l| l["id"] == id)
             .unwrap_or_else(|| panic!("{id}"))
     };
-    // Di diritto: dashed outline over a light tint, above the di fatto layers.
+    let colours = |s: &str, stato: &str| palette["strutture"][s][stato].clone();
+    // Di diritto: a light tint, a hatch from the sprite in the struttura's di diritto colour,
+    // and an outline in its kind's pattern (pericolosità: dots), above the di fatto areas.
+    let idro_diritto = colours("idro_geomorfologica", "di_diritto")[0].clone();
     let pericolosita = find("pericolosita_idraulica-contorno");
-    assert!(pericolosita["paint"]["line-dasharray"].is_array());
     assert_eq!(
-        find("pericolosita_idraulica-riempimento")["paint"]["fill-opacity"],
-        0.12
+        pericolosita["paint"]["line-dasharray"],
+        serde_json::json!([1.0, 1.5])
     );
+    assert_eq!(pericolosita["paint"]["line-color"], idro_diritto);
     assert_eq!(
-        pericolosita["paint"]["line-color"],
-        palette["strutture"]["idro_geomorfologica"]
+        find("pericolosita_idraulica-velatura")["paint"]["fill-opacity"],
+        0.08
+    );
+    let hatch = find("pericolosita_idraulica-tratteggio")["paint"]["fill-pattern"]
+        .as_str()
+        .unwrap();
+    let hex = idro_diritto.as_str().unwrap().trim_start_matches('#');
+    assert_eq!(hatch, format!("pericolosita-{hex}"));
+    // The sprite the style names holds that hatch, at both pixel ratios.
+    let sprite = all["sprite"].as_str().unwrap();
+    assert_eq!(sprite, s.url("/styles/sprite"));
+    for ratio in ["", "@2x"] {
+        let index = s.json(&format!("/styles/sprite{ratio}.json"));
+        assert!(index[hatch]["width"].as_u64().unwrap() >= 16, "{ratio}");
+        let png = s.get(&format!("/styles/sprite{ratio}.png"));
+        assert_eq!(png.header("content-type"), Some("image/png"));
+        assert!(png.body.starts_with(b"\x89PNG"));
+    }
+    // A vincolo's outline is solid, a plan provision's dash-dot: the pattern says the kind.
+    assert!(find("vincoli_paesaggistici-contorno")["paint"]["line-dasharray"].is_null());
+    assert_eq!(
+        find("territorio_urbanizzato-contorno")["paint"]["line-dasharray"],
+        serde_json::json!([5.0, 2.0, 1.0, 2.0])
+    );
+    assert!(
+        find("vincoli_paesaggistici-tratteggio")["paint"]["fill-pattern"]
+            .as_str()
+            .unwrap()
+            .starts_with("vincolo-")
     );
     let position = |id: &str| layers.iter().position(|l| l["id"] == id).unwrap();
-    assert!(position("pericolosita_idraulica-riempimento") > position("aree_boscate-riempimento"));
-    // Di fatto: filled, solid.
+    assert!(position("pericolosita_idraulica-tratteggio") > position("aree_boscate-riempimento"));
+    // Lines over every area: the rivers stay visible across the hazard zones along them.
+    assert!(position("reticolo_idrografico-linea") > position("pericolosita_idraulica-tratteggio"));
+    // Di fatto: filled, solid, in the struttura's di fatto colour.
     let boschi = find("aree_boscate-contorno");
     assert!(boschi["paint"]["line-dasharray"].is_null());
     assert_eq!(
         find("aree_boscate-riempimento")["paint"]["fill-opacity"],
         0.35
     );
+    assert_eq!(
+        find("aree_boscate-riempimento")["paint"]["fill-color"],
+        colours("agro_forestale", "di_fatto")[0]
+    );
     // Base layers: outlines only.
     assert!(layers.iter().all(|l| l["id"] != "comuni-riempimento"));
-    // Points and lines.
+    // Stand-ins for features too small to draw: squares, more opaque where they cover more.
+    let densities: Vec<f64> = (1..=3)
+        .map(|k| {
+            find(&format!("aree_boscate-densita-{k}"))["paint"]["fill-opacity"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert!(densities.windows(2).all(|w| w[0] < w[1]), "{densities:?}");
+    // Points and lines; a di diritto point is a ring.
     assert_eq!(find("beni_culturali-punto")["type"], "circle");
+    assert_eq!(
+        find("beni_culturali-punto")["paint"]["circle-color"],
+        "#ffffff"
+    );
     assert_eq!(find("reticolo_idrografico-linea")["type"], "line");
-    // A struttura's style draws its layers in its colour.
+    // A struttura's style draws its layers in its colour family; each layer's layers carry
+    // its strutture and stato, for the landing map's switcher.
     let eco = s.json("/styles/ecosistemica");
+    let family: Vec<Value> = ["di_fatto", "di_diritto"]
+        .iter()
+        .flat_map(|st| colours("ecosistemica", st).as_array().unwrap().clone())
+        .collect();
     for l in eco["layers"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|l| l["type"] == "line")
     {
-        assert_eq!(
-            l["paint"]["line-color"], palette["strutture"]["ecosistemica"],
-            "{}",
-            l["id"]
+        assert!(family.contains(&l["paint"]["line-color"]), "{}", l["id"]);
+        assert!(
+            l["metadata"]["tessera:strutture"]
+                .as_array()
+                .unwrap()
+                .contains(&"ecosistemica".into())
         );
+        assert!(l["metadata"]["tessera:stato"].is_string());
     }
     s.get("/styles/nessuno").assert_exception(404);
     s.get("/collections/nessuna/styles/default")

@@ -793,26 +793,13 @@ fn budget_config(extra_server: &str, tiles: &str) -> std::path::PathBuf {
     let dir = common::temp_dir();
     let data = common::repo().join("sample-data/comuni_toscana.fgb");
     let text = format!(
-        r#"
-[server]
-{extra_server}
-
-[[layers]]
-id = "comuni"
-title = "Comuni"
-description = "I comuni"
-license = {{ id = "CC-BY-4.0", url = "https://creativecommons.org/licenses/by/4.0/" }}
-attribution = "ISTAT"
-publisher = {{ name = "Regione Toscana", ipa = "r_toscan" }}
-frequency = "annual"
-source = {{ flatgeobuf = "{}" }}
-id_property = "istat"
-classificazione = {{ struttura = ["base"], stato = "di_fatto" }}
-
-[layers.tiles]
-{tiles}
-"#,
-        data.display()
+        "[server]\n{extra_server}\n{}\n[layers.tiles]\n{tiles}\n",
+        common::layer_toml(
+            "comuni",
+            &data,
+            r#"struttura = ["base"], stato = "di_fatto""#,
+            r#"id_property = "istat""#
+        )
     );
     let p = dir.join("tessera.toml");
     std::fs::write(&p, text).unwrap();

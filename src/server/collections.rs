@@ -232,7 +232,6 @@ pub async fn struttura(
     let req = Req::new(&app, raw.as_deref(), &headers, &[format_param()])?;
     let body = struttura_json(&app, &req.base, s)?;
     req.reply(&body, MEDIA_JSON, || {
-        app.html
-            .page("struttura.html", &app, &req.base, s.etichetta(), &body)
+        app.html.struttura(&app, &req.base, s, &body)
     })
 }

@@ -3,6 +3,8 @@
 use super::{ApiError, App};
 use crate::catalogue::{Layer, TilesetId};
 use crate::lr65::{StatoKind, Struttura, Voce};
+use crate::styles;
+use crate::tiles::TileSource;
 use axum::http::StatusCode;
 use minijinja::{Environment, context};
 use serde_json::Value as Json;
@@ -11,10 +13,65 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
-/// How a layer is drawn on the HTML maps: its main struttura's colour, and *di diritto* layers as
-/// dashed overlays (as in its MapLibre style).
-fn map_style(app: &App, layer: &Layer) -> Json {
-    serde_json::json!({"colour": app.palette.colour(layer), "diritto": crate::styles::is_diritto(layer)})
+/// The MapLibre layers that draw a collection's GeoJSON (source `f`) on the items and feature
+/// maps: the same symbol as in its tiles' style.
+fn geojson_layers(app: &App, layer: &Layer) -> Json {
+    let symbol = app.palette.symbol(app.catalogue.layers(), layer, None);
+    Json::from(styles::draw(layer, &symbol, "f", false))
+}
+
+/// A map's legend: groups (a struttura, or one untitled group) of stati, each with its layers'
+/// entries, drawn as on the map (`view`: a struttura's map).
+fn legend(app: &App, layers: &[&Layer], view: Option<Struttura>, by_struttura: bool) -> Json {
+    let entry = |l: &Layer| {
+        let symbol = app.palette.symbol(app.catalogue.layers(), l, view);
+        styles::legend::entry(
+            &l.meta.id,
+            &l.meta.title,
+            &symbol,
+            &l.source.info().geometry_type,
+        )
+    };
+    let stati = |of: &dyn Fn(&Layer) -> bool| -> Vec<Json> {
+        let mut out: Vec<Json> = StatoKind::ALL
+            .iter()
+            .filter_map(|st| {
+                let entries: Vec<_> = (layers.iter())
+                    .filter(|l| of(l) && l.meta.classificazione.stato().map(|x| x.kind()) == Some(*st))
+                    .map(|l| entry(l))
+                    .collect();
+                (!entries.is_empty()).then(|| {
+                    serde_json::json!({"id": st.id(), "etichetta": st.etichetta(), "entries": entries})
+                })
+            })
+            .collect();
+        let previews: Vec<_> = (layers.iter())
+            .filter(|l| of(l) && l.meta.classificazione.is_preview())
+            .map(|l| entry(l))
+            .collect();
+        if !previews.is_empty() {
+            out.push(serde_json::json!({"id": "", "etichetta": "Anteprime", "entries": previews}));
+        }
+        out
+    };
+    if !by_struttura {
+        return serde_json::json!([{"id": "", "etichetta": "", "stati": stati(&|_| true)}]);
+    }
+    let mut groups: Vec<Json> = Struttura::ALL
+        .iter()
+        .filter_map(|s| {
+            let st = stati(&|l: &Layer| l.meta.classificazione.strutture().contains(s));
+            (!st.is_empty())
+                .then(|| serde_json::json!({"id": s.id(), "etichetta": s.etichetta(), "stati": st}))
+        })
+        .collect();
+    let previews = stati(&|l: &Layer| l.meta.classificazione.is_preview());
+    if !previews.is_empty() {
+        groups.push(
+            serde_json::json!({"id": "", "etichetta": "Non classificati", "stati": previews}),
+        );
+    }
+    Json::from(groups)
 }
 
 /// The configured basemap for the HTML maps (`null`: none, nothing loaded from elsewhere).
@@ -76,6 +133,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("map.html", include_str!("templates/map.html")),
     ("map_common.html", include_str!("templates/map_common.html")),
+    ("legend.html", include_str!("templates/legend.html")),
     ("landing.html", include_str!("templates/landing.html")),
     (
         "collections.html",
@@ -176,6 +234,31 @@ impl Templates {
             context! {
                 title => app.config.title,
                 data => body, matrix => Self::matrix(app),
+                legend => legend(app, &app.catalogue.layers().iter().collect::<Vec<_>>(), None, true),
+                extent => {
+                    let ts = app.catalogue.dataset_tileset(&app.config.title);
+                    styles::StyleSource::new(&ts, &app.tile_source(&ts).info(), base).bounds
+                },
+            },
+        )
+    }
+
+    /// A struttura's page: its map and legend in the struttura's colours.
+    pub fn struttura(
+        &self,
+        app: &App,
+        base: &str,
+        s: Struttura,
+        body: &Json,
+    ) -> Result<String, ApiError> {
+        let ts = app.catalogue.struttura_tileset(s);
+        self.render(
+            "struttura.html",
+            app,
+            base,
+            context! {
+                title => s.etichetta(),
+                data => body, legend => legend(app, &ts.layers, Some(s), false),
             },
         )
     }
@@ -212,7 +295,7 @@ impl Templates {
             base,
             context! {
                 title => layer.meta.title,
-                data => body, collection => body, style => map_style(app, layer),
+                data => body, collection => body, legend => legend(app, &[layer], None, false),
             },
         )
     }
@@ -229,7 +312,7 @@ impl Templates {
         self.render("items.html", app, base, context! {
             title => layer.meta.title,
             data => body, collection => super::collections::collection_json(layer, base), fields => fields,
-            style => map_style(app, layer),
+            map_layers => geojson_layers(app, layer), legend => legend(app, &[layer], None, false),
         })
     }
 
@@ -247,7 +330,7 @@ impl Templates {
             context! {
                 title => format!("{} – {}", layer.meta.title, body["id"]),
                 data => body, collection => super::collections::collection_json(layer, base),
-                style => map_style(app, layer),
+                map_layers => geojson_layers(app, layer), legend => legend(app, &[layer], None, false),
             },
         )
     }

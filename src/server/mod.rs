@@ -49,6 +49,8 @@ pub struct AppState {
     /// Tiles made at once, and waiting (`server.max_renders`, `max_queued_renders`).
     pub renders: Arc<crate::tiles::limit::RenderLimit>,
     pub palette: crate::styles::Palette,
+    /// The styles' sprite, drawn from the palette at start-up.
+    pub sprites: styles::Sprites,
     html: html::Templates,
     /// Counters for `/metrics`, when `server.metrics_bind` is set.
     pub metrics: Option<Arc<metrics::Metrics>>,
@@ -68,6 +70,7 @@ impl AppState {
                 config.render_limit(),
                 config.max_queued_renders,
             )),
+            sprites: styles::Sprites::new(&crate::styles::Palette::default()),
             palette: crate::styles::Palette::default(),
             metrics: config.metrics_bind.is_some().then(Arc::default),
             config,
@@ -126,6 +129,9 @@ pub fn router(app: App) -> Router {
             "/collections/{collection_id}/styles/default",
             get(styles::collection_style),
         );
+    let router = (styles::SPRITE_FILES.iter()).fold(router, |r, file| {
+        r.route(&format!("/styles/{file}"), get(styles::sprite))
+    });
     // The same four resources for each kind of tileset: a collection, a struttura, the dataset.
     let router = [
         "/collections/{collection_id}/tiles",

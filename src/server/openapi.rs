@@ -373,6 +373,24 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
             &["404"],
         ),
     );
+    for file in super::styles::SPRITE_FILES {
+        let media = if file.ends_with(".png") {
+            "image/png"
+        } else {
+            MEDIA_JSON
+        };
+        paths.insert(
+            format!("/styles/{file}"),
+            operation(
+                &format!("getSprite.{}", file.replace(['.', '@'], "_")),
+                "The styles' sprite: the hatches of the di diritto areas (index or sheet; @2x for high-density screens)",
+                "Styles",
+                vec![],
+                json!({"description": "The sprite file.", "content": {media: {"schema": {"type": if media == MEDIA_JSON { "object" } else { "string" }}}}}),
+                &[],
+            ),
+        );
+    }
     let ids: Vec<&str> = std::iter::once(super::styles::ALL)
         .chain(Struttura::ALL.iter().map(|s| s.id()))
         .collect();

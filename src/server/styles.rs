@@ -10,8 +10,9 @@ use crate::styles;
 use crate::tiles::TileSource;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::json;
 
 pub const MEDIA_STYLE: &str = "application/vnd.mapbox.style+json";
@@ -102,7 +103,48 @@ pub async fn collection_style(
         &id,
         &ts.title,
         &source,
+        &app.catalogue,
         &app.palette,
         None,
     )))
+}
+
+/// The sprite's files: its index and sheet, at 1× and 2× (`/styles/sprite.json`,
+/// `sprite.png`, `sprite@2x.json`, `sprite@2x.png`), drawn once from the palette.
+pub const SPRITE_FILES: [&str; 4] = [
+    "sprite.json",
+    "sprite.png",
+    "sprite@2x.json",
+    "sprite@2x.png",
+];
+
+/// The sprite made once, at start-up: the index as JSON text and the sheet, per ratio.
+pub struct Sprites([(Bytes, Bytes); 2]);
+
+impl Sprites {
+    pub fn new(palette: &styles::Palette) -> Sprites {
+        let at = |ratio| {
+            let s = styles::sprite::sheet(palette, ratio);
+            (Bytes::from(s.index.to_string()), Bytes::from(s.png))
+        };
+        Sprites([at(1), at(2)])
+    }
+}
+
+pub async fn sprite(State(app): State<App>, uri: axum::http::Uri) -> Response {
+    let file = uri.path().rsplit('/').next().unwrap_or_default();
+    let (index, png) = &app.sprites.0[usize::from(file.contains("@2x"))];
+    let (body, media) = if file.ends_with(".png") {
+        (png.clone(), "image/png")
+    } else {
+        (index.clone(), MEDIA_JSON)
+    };
+    let mut res = body.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    res
 }

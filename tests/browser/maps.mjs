@@ -1,12 +1,13 @@
 // Opens tessera's HTML maps in Debian's Chromium (headless; WebGL through SwiftShader) and
 // reports, per page, the requests that left the server's origin, the console errors, and the
-// colours the map drew (sampled from its canvas once it is idle), with a screenshot.
-// NODE_DIR=… node maps.mjs BASE_URL OUT_DIR PATH...   -> JSON on stdout
+// colours the map drew (sampled from its canvas once it is idle), what it drew of each tile
+// layer (features and stand-ins), with a screenshot OUT_DIR/PREFIX-n.png.
+// NODE_DIR=… node maps.mjs BASE_URL OUT_DIR PREFIX PATH...   -> JSON on stdout
 // (playwright-core is installed under NODE_DIR by tests/run-all.sh, not beside this script.)
 import { createRequire } from "node:module";
 const { chromium } = createRequire(process.env.NODE_DIR + "/node_modules/")("playwright-core");
 
-const [base, outDir, ...paths] = process.argv.slice(2);
+const [base, outDir, prefix, ...paths] = process.argv.slice(2);
 const origin = new URL(base).origin;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -53,6 +54,19 @@ for (const [n, path] of paths.entries()) {
     };
     wait();
   }));
+  // What the map drew, by tile layer: features as themselves, and stand-ins.
+  const rendered = await page.evaluate(() => {
+    const out = {};
+    for (const f of window.tesseraMap.queryRenderedFeatures()) {
+      if (!f.sourceLayer) continue;
+      const r = out[f.sourceLayer] || (out[f.sourceLayer] = { features: 0, standIns: 0 });
+      if ("tessera:count" in f.properties) r.standIns += 1; else r.features += 1;
+    }
+    return out;
+  });
+  // The map and its legend, before a click opens a popup over them.
+  const shot = (await page.$(".mapbox")) || page;
+  await shot.screenshot({ path: `${outDir}/${prefix}-${n}.png` });
   // Click a feature the map drew (a vertex of it, inside the viewport; not a stand-in for
   // features too small to draw, which has no page) and read the popup.
   const at = await page.evaluate(() => {
@@ -81,8 +95,7 @@ for (const [n, path] of paths.entries()) {
       .then((el) => el.evaluate((e) => { const a = e.querySelector("a"); return a ? a.getAttribute("href") : ""; }))
       .catch(() => null);
   }
-  await page.screenshot({ path: `${outDir}/map-${n}.png` });
-  results.push({ path, foreign, errors, popup, at, ...drawn });
+  results.push({ path, foreign, errors, popup, at, rendered, ...drawn });
   await page.close();
 }
 await browser.close();

@@ -12,11 +12,12 @@ import urllib.request
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from qgis.core import (  # noqa: E402
     Qgis, QgsApplication, QgsCoordinateReferenceSystem, QgsCoordinateTransform,
-    QgsDataSourceUri, QgsMapBoxGlStyleConverter, QgsMapRendererSequentialJob, QgsMapSettings,
+    QgsDataSourceUri, QgsMapBoxGlStyleConversionContext, QgsMapBoxGlStyleConverter,
+    QgsMapRendererSequentialJob, QgsMapSettings,
     QgsProject, QgsRectangle, QgsVectorTileLayer,
 )
 from qgis.PyQt.QtCore import QSize  # noqa: E402
-from qgis.PyQt.QtGui import QColor  # noqa: E402
+from qgis.PyQt.QtGui import QColor, QImage  # noqa: E402
 
 base, tiles, style_path, png, bbox = sys.argv[1:6]
 app = QgsApplication([], False)
@@ -31,10 +32,33 @@ layer = QgsVectorTileLayer(bytes(uri.encodedUri()).decode(), "tessera")
 
 converter = QgsMapBoxGlStyleConverter()
 style = urllib.request.urlopen(base + style_path).read().decode()
-status = converter.convert(style)
+# The sprite, as QGIS's own vector tile layer fetches it for a style URL: the converter reads
+# the hatches of fill-pattern layers from it.
+context = QgsMapBoxGlStyleConversionContext()
+sprite = json.loads(style).get("sprite")
+if sprite:
+    sheet = QImage()
+    sheet.loadFromData(urllib.request.urlopen(sprite + ".png").read())
+    context.setSprites(sheet, urllib.request.urlopen(sprite + ".json").read().decode())
+status = converter.convert(style, context)
 renderer = converter.renderer()
 if renderer is not None:
     layer.setRenderer(renderer)
+
+# The way a QGIS user does it (Vector Tile layer, "Style URL"): QGIS fetches the style and its
+# sprite itself. Count the hatches (raster fills from the sprite) it made.
+by_url = QgsDataSourceUri()
+by_url.setParam("type", "xyz")
+by_url.setParam("url", base + tiles)
+by_url.setParam("styleUrl", base + style_path)
+url_layer = QgsVectorTileLayer(bytes(by_url.encodedUri()).decode(), "tessera (style URL)")
+url_layer.loadDefaultStyle()
+url_patterns = 0
+if url_layer.renderer() is not None:
+    for st in url_layer.renderer().styles():
+        symbol = st.symbol()
+        if symbol is not None:
+            url_patterns += sum(1 for sl in symbol.symbolLayers() if sl.layerType() == "RasterFill")
 
 settings = QgsMapSettings()
 settings.setLayers([layer])
@@ -65,6 +89,8 @@ print(json.dumps({
     "convert_status": int(status),
     "convert_error": converter.errorMessage(),
     "warnings": list(converter.warnings()),
+    "sprite_images": len(context.spriteDefinitions()),
+    "url_style_patterns": url_patterns,
     "styles": [s.styleName() for s in renderer.styles()] if renderer else [],
     "render_errors": [err.message for err in job.errors()],
     "colours": colours,

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod colour;
 pub mod fgb;
 pub mod geo;
 pub mod mvt;
@@ -20,6 +21,36 @@ pub fn repo() -> PathBuf {
 
 pub fn sample_config() -> PathBuf {
     repo().join("sample-data/tessera.toml")
+}
+
+/// The sample's configuration as text with its data paths made absolute, to extend and write
+/// elsewhere.
+pub fn sample_config_text() -> String {
+    std::fs::read_to_string(sample_config()).unwrap().replace(
+        "flatgeobuf = \"",
+        &format!("flatgeobuf = \"{}/", repo().join("sample-data").display()),
+    )
+}
+
+/// A `[[layers]]` block of layer `id` from a FlatGeobuf file, with its `classificazione` (an
+/// inline table's content) and `extra` lines.
+pub fn layer_toml(id: &str, file: &Path, classificazione: &str, extra: &str) -> String {
+    format!(
+        r#"
+[[layers]]
+id = "{id}"
+title = "{id}"
+description = "Il layer {id}"
+license = {{ id = "CC-BY-4.0", url = "https://creativecommons.org/licenses/by/4.0/" }}
+attribution = "tessera, prove"
+publisher = {{ name = "Regione Toscana", ipa = "r_toscan" }}
+frequency = "annual"
+source = {{ flatgeobuf = "{}" }}
+classificazione = {{ {classificazione} }}
+{extra}
+"#,
+        file.display()
+    )
 }
 
 pub struct Server {
