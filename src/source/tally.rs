@@ -73,17 +73,25 @@ impl PixelGrid {
     /// grid's box the nearest mesh cell is extended: a reframed grid's box is the envelope
     /// of a curved image, and its corners lie a little outside.
     pub fn pixel(&self, x: f64, y: f64) -> Option<[f64; 2]> {
-        let (w, h) = (self.area.width(), self.area.height());
-        let u = if w > 0.0 {
-            (x - self.area.min().x) / w * self.steps as f64
-        } else {
-            0.0
-        };
-        let v = if h > 0.0 {
-            (y - self.area.min().y) / h * self.steps as f64
-        } else {
-            0.0
-        };
+        self.locate(x, y).map(|(p, _)| p)
+    }
+
+    /// Where a point lies in pixels, and how many pixels a unit of each axis spans there.
+    fn locate(&self, x: f64, y: f64) -> Option<([f64; 2], [f64; 2])> {
+        let steps = self.steps as f64;
+        let (ku, kv) = (
+            if self.area.width() > 0.0 {
+                steps / self.area.width()
+            } else {
+                0.0
+            },
+            if self.area.height() > 0.0 {
+                steps / self.area.height()
+            } else {
+                0.0
+            },
+        );
+        let (u, v) = ((x - self.area.min().x) * ku, (y - self.area.min().y) * kv);
         if !(u.is_finite() && v.is_finite()) {
             return None;
         }
@@ -99,7 +107,11 @@ impl PixelGrid {
             bottom + (top - bottom) * tv
         };
         let p = [lerp(0), lerp(1)];
-        (p[0].is_finite() && p[1].is_finite()).then_some(p)
+        // Along x the pixel x changes by (b - a) then (d - c) a mesh cell; along y, the pixel
+        // y by (c - a) then (d - b).
+        let dx = ((b[0] - a[0]) + ((d[0] - c[0]) - (b[0] - a[0])) * tv) * ku;
+        let dy = ((c[1] - a[1]) + ((d[1] - b[1]) - (c[1] - a[1])) * tu) * kv;
+        (p[0].is_finite() && p[1].is_finite()).then_some((p, [dx.abs(), dy.abs()]))
     }
 }
 
@@ -117,14 +129,16 @@ impl Tally {
     /// Counts a left-out feature whose bounding box runs from `min` to `max` (in the grid's
     /// CRS). A feature whose centre falls outside the tile is its neighbour's to count.
     pub fn add(&mut self, grid: &PixelGrid, min: [f64; 2], max: [f64; 2], polygonal: bool) {
-        let (Some(a), Some(b)) = (grid.pixel(min[0], min[1]), grid.pixel(max[0], max[1])) else {
+        // One interpolation, at the box's centre: a left-out feature is smaller than a pixel
+        // or two, over which the mesh is linear.
+        let centre = ((min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0);
+        let Some(([cx, cy], [sx, sy])) = grid.locate(centre.0, centre.1) else {
             return;
         };
-        let (cx, cy) = ((a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0);
         if !(cx >= 0.0 && cy >= 0.0 && cx < grid.cols as f64 && cy < grid.rows as f64) {
             return;
         }
-        let (w, h) = ((b[0] - a[0]).abs(), (b[1] - a[1]).abs());
+        let (w, h) = ((max[0] - min[0]) * sx, (max[1] - min[1]) * sy);
         let cover = if polygonal { w * h } else { w.hypot(h) };
         if self.cells.is_empty() {
             (self.cols, self.rows) = (grid.cols, grid.rows);

@@ -146,9 +146,15 @@ pub fn encode_layer(
         }
     }
     // Then the smallest features go, and join the stand-ins: the largest keep the room the
-    // stand-ins leave, a tenth less at each try until the whole fits.
-    let stand_in_bytes: usize = sizes[shaped.len()..].iter().sum();
-    let mut room = max_bytes.saturating_sub(writer.overhead() + stand_in_bytes);
+    // stand-ins leave (estimated from those for what goes, before encoding), a tenth less at
+    // each try until the whole fits.
+    let per_stand_in = match stand_ins.len() {
+        0 => 24,
+        n => sizes[shaped.len()..].iter().sum::<usize>() / n + 1,
+    };
+    let overhead = writer.overhead();
+    let mut room = max_bytes.saturating_sub(overhead + per_stand_in * stand_ins.len());
+    let mut aimed = false;
     loop {
         let keep = budget::largest_within(&shaped, &sizes[..shaped.len()], room);
         let gone =
@@ -158,14 +164,22 @@ pub fn encode_layer(
                     Drawn::Feature(i) => Some(*i),
                     Drawn::StandIn(_) => None,
                 });
-        let kept: Vec<(Drawn, TileGeometry)> = (shaped.iter().zip(&keep))
+        let kept: Vec<&(Drawn, TileGeometry)> = (shaped.iter().zip(&keep))
             .filter(|(_, k)| **k)
-            .map(|(s, _)| s.clone())
+            .map(|(s, _)| s)
             .collect();
         let more = stand_ins_for(&mut empty.iter().copied().chain(gone), kept.len());
-        let (writer, _, written) = together(&kept, &more);
+        let wanted = overhead + per_stand_in * more.len();
+        if !aimed && room + wanted > max_bytes {
+            aimed = true;
+            room = max_bytes.saturating_sub(wanted);
+            continue;
+        }
+        let all: Vec<&(Drawn, TileGeometry)> = kept.into_iter().chain(&more).collect();
+        let (writer, _) = encode(&all);
         if writer.len_keeping(None) <= max_bytes {
             writer.append_to_tile(None, tile);
+            let written = Written::of(features.len(), &all);
             tracing::debug!(layer = name, tile = %plan.coord, kept = written.features, of = shaped.len(), "tile over its byte budget: the smallest features are stood in for");
             return Ok(written);
         }

@@ -228,24 +228,24 @@ impl FlatGeobuf {
                 left_out.add(g, [b[0], b[1]], [b[2], b[3]], polygonal);
             }
         };
-        let hits = tree.search(&self.slots, [r.min().x, r.min().y, r.max().x, r.max().y]);
         let polygonal = matches!(
             self.header_geometry,
             GeometryType::Polygon | GeometryType::MultiPolygon
         );
-        let mut picked: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
-        for h in hits {
+        let mut picked: Vec<(u32, f64)> = Vec::new();
+        let query = [r.min().x, r.min().y, r.max().x, r.max().y];
+        tree.visit(&self.slots, query, |h| {
             let b = &self.slots[h as usize].bbox;
             let (w, hgt) = (b[2] - b[0], b[3] - b[1]);
             if pixel[0] > 0.0 && too_small(w, hgt, pixel, polygonal) {
                 count(b, polygonal);
-                continue;
+                return;
             }
             let leaf = Rect::new(Coord { x: b[0], y: b[1] }, Coord { x: b[2], y: b[3] });
             if !area.surely_misses(&leaf) {
                 picked.push((h, w * hgt));
             }
-        }
+        });
         if picked.len() > q.max_features {
             picked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             for &(h, _) in &picked[q.max_features..] {

@@ -131,8 +131,17 @@ impl RTree {
 
     /// The slots whose box meets `bbox` (edges included), in ascending order.
     pub(super) fn search(&self, slots: &[Slot], bbox: [f64; 4]) -> Vec<u32> {
-        let leaves = self.levels.last().expect("a leaf level").start;
         let mut found = Vec::new();
+        self.visit(slots, bbox, |slot| found.push(slot));
+        found.sort_unstable();
+        found
+    }
+
+    /// Calls `found` with each slot whose box meets `bbox`, in the tree's order: for a caller
+    /// that keeps few of a million hits (a tile at a low zoom), sorting them all would cost
+    /// more than the search.
+    pub(super) fn visit(&self, slots: &[Slot], bbox: [f64; 4], mut found: impl FnMut(u32)) {
+        let leaves = self.levels.last().expect("a leaf level").start;
         // (first node of a run of siblings, its level)
         let mut stack = vec![(0usize, 0usize)];
         while let Some((first, level)) = stack.pop() {
@@ -141,15 +150,13 @@ impl RTree {
                 if node >= leaves {
                     let slot = node - leaves;
                     if intersects(&bbox, &slots[slot].bbox) {
-                        found.push(slot as u32);
+                        found(slot as u32);
                     }
                 } else if intersects(&bbox, &self.inner[node].bbox) {
                     stack.push((self.inner[node].first_child, level + 1));
                 }
             }
         }
-        found.sort_unstable();
-        found
     }
 }
 
