@@ -15,6 +15,8 @@ python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need_apt+=(python3-qgis)
 # Chromium for tests/browser.rs (the HTML maps in a real browser, headless).
 command -v chromium >/dev/null || need_apt+=(chromium)
+# PostgreSQL + PostGIS for the PostGIS source tests (tests/common/postgis.rs starts a throwaway cluster).
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need_apt+=(postgresql-15-postgis-3 postgresql-client-15)
 # apt-get's output, shortened to a line per step: what is fetched, then every 25th package set up.
 apt_progress() {
   awk '/^Need to get/ {print "   " $0; fflush()}

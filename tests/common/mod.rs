@@ -8,6 +8,7 @@ pub mod colour;
 pub mod fgb;
 pub mod geo;
 pub mod mvt;
+pub mod postgis;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

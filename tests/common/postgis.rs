@@ -1,0 +1,223 @@
+//! A real PostgreSQL + PostGIS for the tests: `TESSERA_TEST_DATABASE_URL` when given (a
+//! superuser's URL), else a throwaway cluster this harness starts from Debian's PostgreSQL
+//! binaries (initdb + pg_ctl, a free port, a temporary folder, fsync off), once per test
+//! binary and stopped when it ends. Each test gets a database of its own. Without PostgreSQL
+//! and PostGIS installed, the tests fail and say how to get them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub struct Cluster {
+    /// `postgresql://user@host:port` with no database.
+    pub base_url: String,
+    host: String,
+    port: u16,
+    user: String,
+    /// Set when this harness started the cluster (stopped at exit).
+    data: Option<PathBuf>,
+}
+
+/// The installed PostgreSQL's `bin` folder (the newest).
+fn pg_bin() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").is_file())
+        .collect();
+    found.sort();
+    found.pop().unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run the test suite with `bash tests/run-all.sh`, which installs postgresql-15-postgis-3, or set TESSERA_TEST_DATABASE_URL"
+        )
+    })
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Runs a PostgreSQL tool, as the `postgres` user when we are root (initdb refuses root).
+fn run_pg(tool: &Path, args: &[&str]) {
+    let out = if is_root() {
+        Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(tool)
+            .args(args)
+            .output()
+    } else {
+        Command::new(tool).args(args).output()
+    }
+    .unwrap_or_else(|e| panic!("{}: {e}", tool.display()));
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed:\n{}{}",
+        tool.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        if let Ok(url) = std::env::var("TESSERA_TEST_DATABASE_URL") {
+            let u = url.trim_end_matches('/').to_string();
+            let rest = u.strip_prefix("postgresql://").unwrap_or(&u);
+            let (user, hostport) = rest.split_once('@').unwrap_or(("postgres", rest));
+            let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
+            return Cluster {
+                base_url: u.clone(),
+                host: host.to_string(),
+                port: port.parse().unwrap(),
+                user: user.split(':').next().unwrap().to_string(),
+                data: None,
+            };
+        }
+        let bin = pg_bin();
+        let dir = std::env::temp_dir().join(format!("tessera-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        if is_root() {
+            let ok = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(ok.success(), "chown of {}", dir.display());
+        }
+        let data = dir.join("data");
+        let d = data.to_str().unwrap();
+        run_pg(
+            &bin.join("initdb"),
+            &["-D", d, "-A", "trust", "-U", "postgres", "--no-sync"],
+        );
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            dir.display()
+        );
+        let log = dir.join("postgres.log");
+        run_pg(
+            &bin.join("pg_ctl"),
+            &["-D", d, "-o", &options, "-l", log.to_str().unwrap(), "-w", "start"],
+        );
+        let c = Cluster {
+            base_url: format!("postgresql://postgres@127.0.0.1:{port}"),
+            host: "127.0.0.1".into(),
+            port,
+            user: "postgres".into(),
+            data: Some(data),
+        };
+        c.psql("postgres", "select 1");
+        c
+    }
+
+    /// Runs SQL in database `db` with psql, stopping at the first error; its output.
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let out = Command::new("psql")
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+            .args(["-h", &self.host, "-p", &self.port.to_string(), "-U", &self.user])
+            .args(["-d", db, "-c", sql])
+            .output()
+            .expect("psql (postgresql-client) is installed");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A new, empty database with PostGIS; its URL.
+    pub fn database(&self, name: &str) -> String {
+        let db = format!("{name}_{}", std::process::id());
+        self.psql("postgres", &format!("drop database if exists {db}"));
+        self.psql("postgres", &format!("create database {db}"));
+        let has = self.psql(
+            &db,
+            "select count(*) from pg_available_extensions where name = 'postgis'",
+        );
+        assert_eq!(
+            has, "1",
+            "PostGIS is not installed: run the test suite with `bash tests/run-all.sh`, which installs postgresql-15-postgis-3"
+        );
+        self.psql(&db, "create extension postgis");
+        format!("{}/{db}", self.base_url)
+    }
+
+    /// Loads a file GDAL reads into table `table` of `url`'s database (ogr2ogr), with an
+    /// integer key `id` and a geometry column `geom`, in `srid` (the file's CRS when `None`).
+    pub fn load(&self, url: &str, file: &Path, table: &str, srid: Option<u32>) {
+        let db = url.rsplit('/').next().unwrap();
+        let pg = format!(
+            "PG:host={} port={} user={} dbname={db}",
+            self.host, self.port, self.user
+        );
+        let mut cmd = Command::new(super::require_tool("ogr2ogr"));
+        cmd.args(["-f", "PostgreSQL", &pg])
+            .arg(file)
+            .args(["-nln", table, "-lco", "GEOMETRY_NAME=geom", "-lco", "FID=id"])
+            .args(["-nlt", "PROMOTE_TO_MULTI", "-overwrite"]);
+        if let Some(s) = srid {
+            cmd.args(["-t_srs", &format!("EPSG:{s}")]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "ogr2ogr {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Cluster {
+    /// Stops a cluster this harness started (nothing for a given URL).
+    fn stop(&self) {
+        if let Some(data) = &self.data {
+            let args = ["-D", data.to_str().unwrap(), "-m", "immediate", "stop"];
+            let pg_ctl = pg_bin().join("pg_ctl");
+            let _ = if is_root() {
+                Command::new("runuser")
+                    .args(["-u", "postgres", "--"])
+                    .arg(pg_ctl)
+                    .args(args)
+                    .output()
+            } else {
+                Command::new(pg_ctl).args(args).output()
+            };
+            if let Some(dir) = data.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+/// The test binary's cluster, started on first use and stopped when the process exits
+/// (statics are never dropped).
+pub fn cluster() -> &'static Cluster {
+    extern "C" fn stop_at_exit() {
+        if let Some(c) = CLUSTER.get() {
+            c.stop();
+        }
+    }
+    CLUSTER.get_or_init(|| {
+        let c = Cluster::start();
+        // SAFETY: registers a plain function with no arguments, as atexit wants.
+        unsafe { libc::atexit(stop_at_exit) };
+        c
+    })
+}
