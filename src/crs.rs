@@ -197,6 +197,13 @@ impl Transformer {
     }
 }
 
+/// Where two rectangles overlap (edges included); `None` when they do not.
+pub fn intersection(a: &Rect<f64>, b: &Rect<f64>) -> Option<Rect<f64>> {
+    let (x0, y0) = (a.min().x.max(b.min().x), a.min().y.max(b.min().y));
+    let (x1, y1) = (a.max().x.min(b.max().x), a.max().y.min(b.max().y));
+    (x0 <= x1 && y0 <= y1).then(|| Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }))
+}
+
 /// The smallest rectangle holding both.
 pub fn union(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
     Rect::new(

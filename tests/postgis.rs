@@ -10,7 +10,12 @@ use common::repo;
 fn the_harness_loads_a_layer() {
     let c = cluster();
     let url = c.database("harness");
-    c.load(&url, &repo().join("sample-data/comuni_toscana.fgb"), "comuni", None);
+    c.load(
+        &url,
+        &repo().join("sample-data/comuni_toscana.fgb"),
+        "comuni",
+        None,
+    );
     let db = url.rsplit('/').next().unwrap();
     assert_eq!(c.psql(db, "select count(*) from comuni"), "273");
 }

@@ -10,6 +10,7 @@
 
 pub mod blocking;
 pub mod flatgeobuf;
+pub mod postgis;
 pub mod tally;
 
 use crate::crs::CrsError;

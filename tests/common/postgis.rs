@@ -110,7 +110,16 @@ impl Cluster {
         let log = dir.join("postgres.log");
         run_pg(
             &bin.join("pg_ctl"),
-            &["-D", d, "-o", &options, "-l", log.to_str().unwrap(), "-w", "start"],
+            &[
+                "-D",
+                d,
+                "-o",
+                &options,
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "start",
+            ],
         );
         let c = Cluster {
             base_url: format!("postgresql://postgres@127.0.0.1:{port}"),
@@ -127,7 +136,14 @@ impl Cluster {
     pub fn psql(&self, db: &str, sql: &str) -> String {
         let out = Command::new("psql")
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
-            .args(["-h", &self.host, "-p", &self.port.to_string(), "-U", &self.user])
+            .args([
+                "-h",
+                &self.host,
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                &self.user,
+            ])
             .args(["-d", db, "-c", sql])
             .output()
             .expect("psql (postgresql-client) is installed");
@@ -167,7 +183,14 @@ impl Cluster {
         let mut cmd = Command::new(super::require_tool("ogr2ogr"));
         cmd.args(["-f", "PostgreSQL", &pg])
             .arg(file)
-            .args(["-nln", table, "-lco", "GEOMETRY_NAME=geom", "-lco", "FID=id"])
+            .args([
+                "-nln",
+                table,
+                "-lco",
+                "GEOMETRY_NAME=geom",
+                "-lco",
+                "FID=id",
+            ])
             .args(["-nlt", "PROMOTE_TO_MULTI", "-overwrite"]);
         if let Some(s) = srid {
             cmd.args(["-t_srs", &format!("EPSG:{s}")]);

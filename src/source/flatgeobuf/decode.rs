@@ -9,7 +9,7 @@ use ::flatgeobuf::{ColumnType, GeometryType};
 use geo::BoundingRect;
 use geo_types::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon,
-    Point, Polygon, Rect,
+    Point, Polygon,
 };
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -46,11 +46,7 @@ pub(super) fn geometry_type_name(t: GeometryType) -> &'static str {
     }
 }
 
-pub(super) fn intersection(a: &Rect<f64>, b: &Rect<f64>) -> Option<Rect<f64>> {
-    let (x0, y0) = (a.min().x.max(b.min().x), a.min().y.max(b.min().y));
-    let (x1, y1) = (a.max().x.min(b.max().x), a.max().y.min(b.max().y));
-    (x0 <= x1 && y0 <= y1).then(|| Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }))
-}
+pub(super) use crate::crs::intersection;
 
 pub(super) fn instant_of(v: &Value, end_of_day: bool) -> Option<i64> {
     match v {

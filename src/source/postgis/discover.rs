@@ -1,0 +1,192 @@
+//! What a database holds: every table and view with a geometry column in the schemas asked
+//! for, its key, its columns and how each reads as a property, or why it cannot be published.
+//! Only the system catalogues are read; names come back from them and are quoted where used.
+
+use super::sql::ident;
+use crate::source::{Field, FieldType, SourceError};
+use tokio_postgres::Client;
+
+/// One geometry column of a table or view, ready to publish.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+    pub geometry: String,
+    pub srid: u32,
+    /// GeoJSON's name for the column's type, or `Unknown`.
+    pub geometry_type: String,
+    /// The properties, in column order; the key among them.
+    pub fields: Vec<Column>,
+    pub key: usize,
+}
+
+/// A column published as a property: its field, and how it is selected.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub field: Field,
+    /// The column's name, unquoted.
+    pub name: String,
+}
+
+/// A geometry column found but not published, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub table: String,
+    pub reason: String,
+}
+
+impl Table {
+    /// `"schema"."name"`.
+    pub fn quoted(&self) -> String {
+        format!("{}.{}", ident(&self.schema), ident(&self.name))
+    }
+
+    /// How the table is named in messages and as a preview's id: `schema.name`, or
+    /// `schema.name.geometry` for a table with several geometry columns.
+    pub fn label(&self, several: bool) -> String {
+        if several {
+            format!("{}.{}.{}", self.schema, self.name, self.geometry)
+        } else {
+            format!("{}.{}", self.schema, self.name)
+        }
+    }
+}
+
+/// The PostgreSQL types tessera reads, as properties.
+fn field_type(pg: &str) -> Option<FieldType> {
+    Some(match pg {
+        "int2" | "int4" | "int8" => FieldType::Integer,
+        "float4" | "float8" | "numeric" => FieldType::Number,
+        "text" | "varchar" | "bpchar" | "uuid" | "name" | "citext" => FieldType::String,
+        "bool" => FieldType::Boolean,
+        "date" | "timestamp" | "timestamptz" => FieldType::DateTime,
+        "json" | "jsonb" => FieldType::Other,
+        _ => return None,
+    })
+}
+
+fn geometry_type(pg: &str) -> String {
+    match pg.to_ascii_uppercase().trim_end_matches(['M', 'Z']) {
+        "POINT" => "Point",
+        "MULTIPOINT" => "MultiPoint",
+        "LINESTRING" => "LineString",
+        "MULTILINESTRING" => "MultiLineString",
+        "POLYGON" => "Polygon",
+        "MULTIPOLYGON" => "MultiPolygon",
+        "GEOMETRYCOLLECTION" => "GeometryCollection",
+        _ => "Unknown",
+    }
+    .to_string()
+}
+
+/// The geometry columns of `schemas` (every schema but the system's when empty): those that
+/// can be published, and those that cannot with the reason.
+pub async fn tables(
+    client: &Client,
+    schemas: &[String],
+) -> Result<(Vec<Table>, Vec<Skipped>), SourceError> {
+    let rows = client
+        .query(
+            "select f_table_schema::text, f_table_name::text, f_geometry_column::text, srid, type::text
+             from geometry_columns
+             where (cardinality($1::text[]) = 0 and f_table_schema::text not in ('pg_catalog', 'information_schema', 'tessera'))
+                or f_table_schema::text = any($1::text[])
+             order by 1, 2, 3",
+            &[&schemas],
+        )
+        .await
+        .map_err(super::error)?;
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    for row in rows {
+        let (schema, name, geometry): (String, String, String) =
+            (row.get(0), row.get(1), row.get(2));
+        let srid: i32 = row.get(3);
+        let label = format!("{schema}.{name}.{geometry}");
+        if srid <= 0 {
+            skipped.push(Skipped {
+                table: label,
+                reason: "the geometry column has no SRID (set one with UpdateGeometrySRID)".into(),
+            });
+            continue;
+        }
+        match columns(client, &schema, &name, &geometry).await? {
+            Ok((fields, key)) => found.push(Table {
+                schema,
+                name,
+                geometry,
+                srid: srid as u32,
+                geometry_type: geometry_type(&row.get::<_, String>(4)),
+                fields,
+                key,
+            }),
+            Err(reason) => skipped.push(Skipped {
+                table: label,
+                reason,
+            }),
+        }
+    }
+    Ok((found, skipped))
+}
+
+/// A table's properties and key; `Err` with the reason it cannot be published.
+async fn columns(
+    client: &Client,
+    schema: &str,
+    table: &str,
+    geometry: &str,
+) -> Result<Result<(Vec<Column>, usize), String>, SourceError> {
+    let rows = client
+        .query(
+            "select a.attname::text, t.typname::text,
+                    coalesce(a.attnum = any(i.indkey), false) as key,
+                    has_column_privilege(c.oid, a.attnum, 'SELECT') as readable
+             from pg_class c
+             join pg_namespace n on n.oid = c.relnamespace
+             join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+             join pg_type t on t.oid = a.atttypid
+             left join pg_index i on i.indrelid = c.oid and i.indisprimary
+             where n.nspname = $1 and c.relname = $2
+             order by a.attnum",
+            &[&schema, &table],
+        )
+        .await
+        .map_err(super::error)?;
+    let mut fields = Vec::new();
+    let mut keys = Vec::new();
+    for row in &rows {
+        let (name, pg, key, readable): (String, String, bool, bool) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if !readable {
+            if name == geometry {
+                return Ok(Err("no permission to read the geometry column".into()));
+            }
+            continue;
+        }
+        if name == geometry || pg == "geometry" || pg == "geography" {
+            continue;
+        }
+        let Some(kind) = field_type(&pg) else {
+            continue;
+        };
+        if key {
+            keys.push((fields.len(), kind));
+        }
+        fields.push(Column {
+            field: Field {
+                name: name.clone(),
+                kind,
+                title: None,
+            },
+            name,
+        });
+    }
+    match keys.as_slice() {
+        [(k, FieldType::Integer | FieldType::String)] => Ok(Ok((fields, *k))),
+        [] => Ok(Err(
+            "no primary key (features need a stable id: add one, e.g. `alter table … add primary key (id)`)".into(),
+        )),
+        [_] => Ok(Err("the primary key is neither an integer nor text".into())),
+        _ => Ok(Err("the primary key has several columns".into())),
+    }
+}

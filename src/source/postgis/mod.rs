@@ -1,0 +1,534 @@
+//! PostGIS tables as feature sources. A [`Database`] is a pool of connections (tokio-postgres,
+//! deadpool) with a statement timeout; [`discover::tables`] finds what it holds; each geometry
+//! column is a [`PostgisSource`]. Geometry travels as WKB, reprojected to CRS84 by PostGIS and
+//! decoded here; properties come typed (the binary protocol, prepared statements).
+//!
+//! A tile's read skips what draws under a pixel in SQL, from the geometry's box, and returns
+//! only those boxes, which are counted into the tile's stand-ins as a file's are.
+
+pub mod discover;
+pub mod sql;
+
+use crate::crs::Transformer;
+use crate::source::{
+    Feature, FeatureId, FeatureSource, Field, Page, PixelGrid, Query, SourceError, SourceInfo,
+    Tally, TileFeatures, TileQuery, Value, too_small,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use discover::Table;
+use geo_types::{Coord, Geometry, Rect};
+use geozero::ToGeo;
+use sql::{Filter, ident};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to reach a database, from the configuration or the command line.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// `postgresql://user:password@host:port/db` (or the key=value form).
+    pub url: String,
+    /// Schemas to look for tables in; every user schema when empty.
+    pub schemas: Vec<String>,
+    pub pool_size: usize,
+    pub statement_timeout: Duration,
+}
+
+impl DatabaseOptions {
+    pub fn new(url: &str) -> DatabaseOptions {
+        DatabaseOptions {
+            url: url.to_string(),
+            schemas: Vec::new(),
+            pool_size: 8,
+            statement_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A database's connections, shared by its tables' sources.
+pub struct Database {
+    pool: Pool,
+    /// Host, port and database, never the password: for messages.
+    pub name: String,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Database({})", self.name)
+    }
+}
+
+/// A failure of the database, as a source error: a connection lost or refused, a timeout and
+/// a table gone are `Unavailable`; the message names no password.
+pub(crate) fn error(e: tokio_postgres::Error) -> SourceError {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        return match code {
+            // query_canceled: the statement timeout.
+            "57014" => SourceError::Unavailable("the database took too long to answer".into()),
+            // undefined_table, undefined_column: dropped or altered while served.
+            "42P01" | "42703" => SourceError::Unavailable(format!(
+                "the table changed in the database: {}",
+                db.message()
+            )),
+            c if c.starts_with("08") || c.starts_with("57") || c.starts_with("53") => {
+                SourceError::Unavailable(format!("the database is not available: {}", db.message()))
+            }
+            _ => SourceError::Internal(format!("the database refused a query: {}", db.message())),
+        };
+    }
+    if e.is_closed() || e.to_string().contains("timed out") {
+        return SourceError::Unavailable("the connection to the database was lost".into());
+    }
+    SourceError::Unavailable(format!("the database is not reachable: {e}"))
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> SourceError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => error(e),
+        deadpool_postgres::PoolError::Timeout(_) => {
+            SourceError::Unavailable("no database connection came free in time".into())
+        }
+        other => SourceError::Unavailable(format!("no connection to the database: {other}")),
+    }
+}
+
+impl Database {
+    /// A pool for `options` (nothing is connected yet: connections are made on first use,
+    /// by the runtime that uses them).
+    pub fn new(options: &DatabaseOptions) -> Result<Database, SourceError> {
+        let mut config: tokio_postgres::Config = options.url.parse().map_err(|e| {
+            SourceError::Invalid(format!("not a PostgreSQL connection string: {e}"))
+        })?;
+        config.options(format!(
+            "-c statement_timeout={}",
+            options.statement_timeout.as_millis()
+        ));
+        config.application_name("tessera");
+        config.connect_timeout(options.statement_timeout);
+        let name = describe(&config);
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.statement_timeout))
+            .create_timeout(Some(options.statement_timeout))
+            .recycle_timeout(Some(options.statement_timeout))
+            .build()
+            .map_err(|e| SourceError::Internal(format!("the connection pool: {e}")))?;
+        Ok(Database { pool, name })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, SourceError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Opens the sources of every publishable table in `options.schemas`, and says which were
+    /// found but cannot be published. Blocks: it runs on a thread of its own with its own
+    /// runtime, so that it can be called at start-up from anywhere.
+    pub fn discover(
+        self: &Arc<Self>,
+        options: &DatabaseOptions,
+    ) -> Result<(Vec<PostgisSource>, Vec<discover::Skipped>), SourceError> {
+        let (db, schemas) = (self.clone(), options.schemas.clone());
+        let url = options.url.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| SourceError::Internal(e.to_string()))?;
+            rt.block_on(async move {
+                // A connection of its own: the pool's belong to the serving runtime.
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .map_err(|e| start_error(&db.name, e))?;
+                tokio::spawn(conn);
+                let postgis: Option<String> = client
+                    .query_opt(
+                        "select extversion from pg_extension where extname = 'postgis'",
+                        &[],
+                    )
+                    .await
+                    .map_err(error)?
+                    .map(|r| r.get(0));
+                if postgis.is_none() {
+                    return Err(SourceError::Unavailable(format!(
+                        "{}: PostGIS is not installed in this database (`create extension postgis`)",
+                        db.name
+                    )));
+                }
+                let (tables, skipped) = discover::tables(&client, &schemas).await?;
+                let mut sources = Vec::with_capacity(tables.len());
+                for t in tables {
+                    sources.push(PostgisSource::describe(db.clone(), &client, t).await?);
+                }
+                Ok((sources, skipped))
+            })
+        })
+        .join()
+        .map_err(|_| SourceError::Internal("discovering the tables failed".into()))?
+    }
+}
+
+/// Why a database cannot be reached at start-up, in words a person can act on.
+fn start_error(name: &str, e: tokio_postgres::Error) -> SourceError {
+    let detail = match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => e.to_string(),
+    };
+    SourceError::Unavailable(format!("cannot connect to the database {name}: {detail}"))
+}
+
+/// `host:port/database` of a connection config (no user or password).
+fn describe(c: &tokio_postgres::Config) -> String {
+    let host = match c.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = c.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}/{}", c.get_dbname().unwrap_or(""))
+}
+
+/// One geometry column of a table, published as a collection.
+#[derive(Debug)]
+pub struct PostgisSource {
+    db: Arc<Database>,
+    table: Table,
+    info: Arc<SourceInfo>,
+    /// The table's CRS to CRS84 and back, for the pixel sizes and grids of tiles.
+    to_crs84: Transformer,
+    from_crs84: Transformer,
+    /// `select` list of the key, the properties and the geometry.
+    columns: String,
+}
+
+impl PostgisSource {
+    async fn describe(
+        db: Arc<Database>,
+        client: &tokio_postgres::Client,
+        table: Table,
+    ) -> Result<PostgisSource, SourceError> {
+        let to_crs84 = Transformer::new(table.srid, 4326)?;
+        let from_crs84 = Transformer::new(4326, table.srid)?;
+        let g = ident(&table.geometry);
+        // The extent from the statistics when the table has been analysed, else measured.
+        let t = table.quoted();
+        let extent_sql = format!(
+            "with e as (select coalesce(ST_EstimatedExtent($1, $2, $3), (select ST_Extent({g}) from {t})) as b)
+             select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), (select count(*) from {t}) from e"
+        );
+        let row = client
+            .query_one(&extent_sql, &[&table.schema, &table.name, &table.geometry])
+            .await
+            .map_err(error)?;
+        let count: i64 = row.get(4);
+        let extent = match (row.get::<_, Option<f64>>(0), count) {
+            (Some(x0), n) if n > 0 => {
+                let r = Rect::new(
+                    Coord {
+                        x: x0,
+                        y: row.get(1),
+                    },
+                    Coord {
+                        x: row.get(2),
+                        y: row.get(3),
+                    },
+                );
+                Some(to_crs84.rect(r)?)
+            }
+            _ => None,
+        };
+        let info = SourceInfo {
+            fields: table
+                .fields
+                .iter()
+                .map(|c| c.field.clone())
+                .collect::<Vec<Field>>(),
+            id_field: Some(table.key),
+            geometry_type: table.geometry_type.clone(),
+            storage_crs: table.srid,
+            feature_count: count as u64,
+            extent,
+            temporal_extent: None,
+        };
+        let mut columns: Vec<String> = table.fields.iter().map(sql::select).collect();
+        columns.push(sql::geometry_wkb(&table));
+        Ok(PostgisSource {
+            db,
+            info: Arc::new(info),
+            to_crs84,
+            from_crs84,
+            columns: columns.join(", "),
+            table,
+        })
+    }
+
+    /// The table as `schema.name`.
+    pub fn table_label(&self, several: bool) -> String {
+        self.table.label(several)
+    }
+
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// A row of `select {columns}` as a feature.
+    fn feature(&self, row: &tokio_postgres::Row) -> Result<Feature, SourceError> {
+        row_feature(&self.table, row, 0)
+    }
+
+    fn key(&self) -> String {
+        ident(&self.table.fields[self.table.key].name)
+    }
+}
+
+/// The feature in `row` whose key, properties and geometry are the columns from `at` on, in
+/// the order of `select {columns}`.
+fn row_feature(
+    table: &Table,
+    row: &tokio_postgres::Row,
+    at: usize,
+) -> Result<Feature, SourceError> {
+    let mut properties = Vec::with_capacity(table.fields.len());
+    for (i, c) in table.fields.iter().enumerate() {
+        properties.push(value(row, at + i, c.field.kind));
+    }
+    let id = match &properties[table.key] {
+        Value::Int(i) => FeatureId::Int(*i as u64),
+        Value::String(s) => FeatureId::String(s.clone()),
+        // A key is never null; a key of another type is refused at discovery.
+        other => FeatureId::String(format!("{other:?}")),
+    };
+    let wkb: Option<&[u8]> = row.get(at + table.fields.len());
+    Ok(Feature {
+        id,
+        geometry: wkb.map(decode).transpose()?,
+        properties,
+    })
+}
+
+fn value(row: &tokio_postgres::Row, i: usize, kind: crate::source::FieldType) -> Value {
+    use crate::source::FieldType;
+    match kind {
+        FieldType::Integer => row.get::<_, Option<i64>>(i).map_or(Value::Null, Value::Int),
+        FieldType::Number => row
+            .get::<_, Option<f64>>(i)
+            .map_or(Value::Null, Value::Float),
+        FieldType::Boolean => row
+            .get::<_, Option<bool>>(i)
+            .map_or(Value::Null, Value::Bool),
+        FieldType::String | FieldType::DateTime => row
+            .get::<_, Option<String>>(i)
+            .map_or(Value::Null, Value::String),
+        FieldType::Other => row
+            .get::<_, Option<String>>(i)
+            .map_or(Value::Null, Value::Json),
+    }
+}
+
+fn decode(wkb: &[u8]) -> Result<Geometry<f64>, SourceError> {
+    geozero::wkb::Wkb(wkb.to_vec())
+        .to_geo()
+        .map_err(|e| SourceError::Internal(format!("a geometry from the database: {e}")))
+}
+
+#[async_trait::async_trait]
+impl FeatureSource for PostgisSource {
+    fn info(&self) -> Arc<SourceInfo> {
+        self.info.clone()
+    }
+
+    async fn query(&self, q: &Query) -> Result<Page, SourceError> {
+        let mut f = Filter::default();
+        f.bbox(&self.table, &q.bbox);
+        for (i, v) in &q.equals {
+            f.equals(&self.table.fields[*i], v);
+        }
+        // Without a time property every feature matches `datetime` (as for files).
+        let t = self.table.quoted();
+        let client = self.db.client().await?;
+        let count_sql = format!("select count(*) from {t}{}", f.clause());
+        let total: i64 = client
+            .query_one(&count_sql, &f.refs())
+            .await
+            .map_err(error)?
+            .get(0);
+        let limit = f.bind(q.limit.min(i64::MAX as usize) as i64);
+        let offset = f.bind(q.offset.min(i64::MAX as u64) as i64);
+        let page_sql = format!(
+            "select {} from {t}{} order by {} limit {limit} offset {offset}",
+            self.columns,
+            f.clause(),
+            self.key()
+        );
+        let rows = client.query(&page_sql, &f.refs()).await.map_err(error)?;
+        let features = rows
+            .iter()
+            .map(|r| self.feature(r))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            features,
+            number_matched: total as u64,
+        })
+    }
+
+    async fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {
+        let key = &self.table.fields[self.table.key];
+        let mut f = Filter::default();
+        let param = match key.field.kind {
+            crate::source::FieldType::Integer => match id.parse::<i64>() {
+                Ok(i) if i.to_string() == id => f.bind(i),
+                _ => return Ok(None),
+            },
+            _ => f.bind(id.to_string()),
+        };
+        let sql = format!(
+            "select {} from {} where {} = {param}",
+            self.columns,
+            self.table.quoted(),
+            sql::select(key)
+        );
+        let client = self.db.client().await?;
+        let row = client.query_opt(&sql, &f.refs()).await.map_err(error)?;
+        row.map(|r| self.feature(&r)).transpose()
+    }
+
+    async fn tile_features(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
+        let Some(extent) = self.info.extent else {
+            return Ok(TileFeatures::default());
+        };
+        let Some(clipped) = crate::crs::intersection(&q.bbox, &extent) else {
+            return Ok(TileFeatures::default());
+        };
+        let area = self.from_crs84.area(clipped)?;
+        let r = area.envelope;
+        // A pixel in the table's units, on the short side for a projected CRS (as for files).
+        let pixel = if self.from_crs84.is_identity() {
+            q.pixel
+        } else if clipped.width() > 0.0 && clipped.height() > 0.0 {
+            let per_degree = (r.width() / clipped.width()).min(r.height() / clipped.height());
+            let side = q.pixel[0].min(q.pixel[1]) * per_degree;
+            [side, side]
+        } else {
+            [0.0, 0.0]
+        };
+        let polygonal = matches!(self.info.geometry_type.as_str(), "Polygon" | "MultiPolygon");
+        let g = ident(&self.table.geometry);
+        let mut f = Filter::default();
+        let (x0, y0, x1, y1) = (
+            f.bind(r.min().x),
+            f.bind(r.min().y),
+            f.bind(r.max().x),
+            f.bind(r.max().y),
+        );
+        // Each row's box; the rest only for what draws at least a pixel (the same test as
+        // `too_small`, in SQL, so that small features cost a box and no geometry).
+        let (px, py) = (f.bind(pixel[0]), f.bind(pixel[1]));
+        let big = if pixel[0] <= 0.0 {
+            "true".to_string()
+        } else if polygonal {
+            format!("(ST_XMax(b) - ST_XMin(b)) / {px} * (ST_YMax(b) - ST_YMin(b)) / {py} >= 1")
+        } else {
+            format!(
+                "(ST_XMax(b) = ST_XMin(b) and ST_YMax(b) = ST_YMin(b)) or (ST_XMax(b) - ST_XMin(b)) >= {px} or (ST_YMax(b) - ST_YMin(b)) >= {py}"
+            )
+        };
+        let mut selected: Vec<String> = self
+            .table
+            .fields
+            .iter()
+            .map(|c| format!("case when big then {} end", sql::select(c)))
+            .collect();
+        selected.push(format!(
+            "case when big then {} end",
+            sql::geometry_wkb(&self.table)
+        ));
+        let sql = format!(
+            "select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), big, {}
+             from (select *, {big} as big from (select *, {g}::box2d as b from {}
+                   where {g} && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {srid})) s) t",
+            selected.join(", "),
+            self.table.quoted(),
+            srid = self.table.srid
+        );
+        let client = self.db.client().await?;
+        let rows = client.query(&sql, &f.refs()).await.map_err(error)?;
+        drop(client);
+        let q = q.clone();
+        let this = Reader {
+            table: self.table.clone(),
+            to_crs84: self.to_crs84.clone(),
+            polygonal,
+            area_env: r,
+        };
+        // Decoding and counting are CPU work: not on the async threads.
+        tokio::task::spawn_blocking(move || this.pick(rows, &q, pixel))
+            .await
+            .map_err(|e| SourceError::Internal(format!("reading a tile's rows: {e}")))?
+    }
+}
+
+/// What picking a tile's rows needs, off the async threads.
+struct Reader {
+    table: Table,
+    to_crs84: Transformer,
+    polygonal: bool,
+    area_env: Rect<f64>,
+}
+
+impl Reader {
+    fn pick(
+        &self,
+        rows: Vec<tokio_postgres::Row>,
+        q: &TileQuery,
+        pixel: [f64; 2],
+    ) -> Result<TileFeatures, SourceError> {
+        let grid: Option<PixelGrid> = q.tally.as_deref().map(|g| {
+            if self.to_crs84.is_identity() {
+                g.clone()
+            } else {
+                g.reframed(self.area_env, |x, y| self.to_crs84.point(x, y).ok())
+            }
+        });
+        let mut left_out = Tally::default();
+        let mut big: Vec<(f64, usize)> = Vec::new();
+        for (k, row) in rows.iter().enumerate() {
+            let b = [row.get::<_, f64>(0), row.get(1), row.get(2), row.get(3)];
+            let drawn: bool = row.get(4);
+            let (w, h) = (b[2] - b[0], b[3] - b[1]);
+            if !drawn || (pixel[0] > 0.0 && too_small(w, h, pixel, self.polygonal)) {
+                if let Some(g) = &grid {
+                    left_out.add(g, [b[0], b[1]], [b[2], b[3]], self.polygonal);
+                }
+                continue;
+            }
+            big.push((w * h, k));
+        }
+        if big.len() > q.max_features {
+            big.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            for &(_, k) in &big[q.max_features..] {
+                let r = &rows[k];
+                if let Some(g) = &grid {
+                    left_out.add(
+                        g,
+                        [r.get(0), r.get(1)],
+                        [r.get(2), r.get(3)],
+                        self.polygonal,
+                    );
+                }
+            }
+            big.truncate(q.max_features);
+            big.sort_unstable_by_key(|b| b.1);
+        }
+        let features = (big.into_iter())
+            .map(|(_, k)| row_feature(&self.table, &rows[k], 5))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TileFeatures { features, left_out })
+    }
+}
