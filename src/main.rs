@@ -37,7 +37,8 @@ enum Command {
         /// Address to listen on (overrides `server.bind`), e.g. 0.0.0.0:8080.
         #[arg(long, short)]
         bind: Option<String>,
-        /// FlatGeobuf files or folders to publish at once as unclassified preview layers.
+        /// FlatGeobuf files or folders, or PostgreSQL connection strings
+        /// (`postgresql://user@host/db`), to publish at once as unclassified preview layers.
         sources: Vec<PathBuf>,
     },
     /// Validate a configuration and its data, and print what would be published.
@@ -83,9 +84,23 @@ fn load(config: Option<PathBuf>, sources: &[PathBuf]) -> Result<(Config, Catalog
         None => Config::empty().map_err(|e| e.to_string())?,
     };
     let mut catalogue = config.open_catalogue().map_err(|e| error_chain(&e))?;
+    // A SOURCE is a FlatGeobuf file or folder, or a PostgreSQL connection string.
+    let (databases, files): (Vec<&PathBuf>, Vec<&PathBuf>) = sources.iter().partition(|p| {
+        p.to_str()
+            .is_some_and(|s| s.starts_with("postgresql://") || s.starts_with("postgres://"))
+    });
+    let files: Vec<PathBuf> = files.into_iter().cloned().collect();
     catalogue
-        .add_previews(sources)
+        .add_previews(&files)
         .map_err(|e| error_chain(&e))?;
+    for url in databases {
+        let skipped = catalogue
+            .add_database_previews(&url.to_string_lossy())
+            .map_err(|e| error_chain(&e))?;
+        for s in skipped {
+            tracing::warn!(table = %s.table, reason = %s.reason, "not published");
+        }
+    }
     Ok((config, catalogue))
 }
 
@@ -258,12 +273,7 @@ fn write_styles(
         files.push((format!("{id}.json"), text.into_bytes()));
     }
     // The sprite the styles name, so that the folder is complete.
-    for (ratio, suffix) in [(1, ""), (2, "@2x")] {
-        let sheet = styles::sprite::sheet(&palette, ratio);
-        let index = serde_json::to_string_pretty(&sheet.index).map_err(|e| e.to_string())? + "\n";
-        files.push((format!("sprite{suffix}.json"), index.into_bytes()));
-        files.push((format!("sprite{suffix}.png"), sheet.png));
-    }
+    files.extend(styles::sprite::files(&palette));
     for (name, bytes) in files {
         let path = out.join(&name);
         let tmp = out.join(format!(".{name}.tmp"));

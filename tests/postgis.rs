@@ -4,7 +4,9 @@
 
 mod common;
 use common::postgis::cluster;
-use common::repo;
+use common::{Server, mvt, repo};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[test]
 fn the_harness_loads_a_layer() {
@@ -18,4 +20,167 @@ fn the_harness_loads_a_layer() {
     );
     let db = url.rsplit('/').next().unwrap();
     assert_eq!(c.psql(db, "select count(*) from comuni"), "273");
+}
+
+/// The sample's comuni in PostGIS (CRS84) and its hazard areas in Monte Mario (EPSG:3003),
+/// served with no configuration from the connection string.
+fn served_from_postgis() -> (Server, Server) {
+    let c = cluster();
+    let url = c.database("quick");
+    c.load(
+        &url,
+        &repo().join("sample-data/comuni_toscana.fgb"),
+        "comuni",
+        None,
+    );
+    c.load(
+        &url,
+        &repo().join("sample-data/pericolosita_idraulica.fgb"),
+        "pericolosita",
+        Some(3003),
+    );
+    // A table without a key is found and not published.
+    let db = url.rsplit('/').next().unwrap();
+    c.psql(
+        db,
+        "create table senza_chiave as select geom from comuni limit 3; analyze",
+    );
+    let pg = Server::start(&[&url]);
+    let files = Server::start(&[
+        repo()
+            .join("sample-data/comuni_toscana.fgb")
+            .to_str()
+            .unwrap(),
+        repo()
+            .join("sample-data/pericolosita_idraulica.fgb")
+            .to_str()
+            .unwrap(),
+    ]);
+    (pg, files)
+}
+
+/// Features of a page by id: properties and the geometry's coordinates.
+fn by_id(page: &Value) -> BTreeMap<String, (Value, Vec<(f64, f64)>)> {
+    (page["features"].as_array().unwrap().iter())
+        .map(|f| {
+            let mut coords = Vec::new();
+            common::geo::coords(&f["geometry"]["coordinates"], &mut coords);
+            (f["id"].to_string(), (f["properties"].clone(), coords))
+        })
+        .collect()
+}
+
+#[test]
+fn postgis_tables_serve_the_same_features_and_tiles_as_the_files() {
+    let (pg, files) = served_from_postgis();
+    let ids: Vec<String> = (pg.json("/collections")["collections"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .map(|c| c["id"].as_str().unwrap().to_string())
+    .collect();
+    assert_eq!(
+        ids,
+        ["comuni", "pericolosita"],
+        "the keyless table is not published"
+    );
+    let meta = pg.json("/collections/pericolosita");
+    assert_eq!(meta["metadati"]["anteprima"], true, "{meta}");
+
+    // The comuni: same ids (the key), properties and coordinates, page after page.
+    let a = pg.json("/collections/comuni/items?limit=300");
+    assert_eq!(a["numberMatched"], 273);
+    let b = files.json("/collections/comuni_toscana/items?limit=300");
+    let (a, b) = (by_id(&a), by_id(&b));
+    assert_eq!(a.len(), 273);
+    for (id, (props, coords)) in &b {
+        // The file's features are numbered from 0; ogr2ogr keyed the table from 1.
+        let key = (id.parse::<u64>().unwrap() + 1).to_string();
+        let (p, c) = a.get(&key).unwrap_or_else(|| panic!("comune {key}"));
+        for (k, v) in props.as_object().unwrap() {
+            assert_eq!(&p[k], v, "{key}.{k}");
+        }
+        assert_eq!(c.len(), coords.len(), "{key}");
+        for (x, y) in c.iter().zip(coords) {
+            assert!(
+                (x.0 - y.0).abs() < 1e-7 && (x.1 - y.1).abs() < 1e-7,
+                "{key}"
+            );
+        }
+    }
+    // A bbox and a property filter, as bound parameters.
+    let fi = pg.json("/collections/comuni/items?bbox=11.1,43.7,11.3,43.85&limit=100");
+    let fi_files =
+        files.json("/collections/comuni_toscana/items?bbox=11.1,43.7,11.3,43.85&limit=100");
+    assert_eq!(fi["numberMatched"], fi_files["numberMatched"]);
+    let hostile = "x' or '1'='1; drop table comuni; --";
+    let r = pg.get(&format!(
+        "/collections/comuni/items?nome={}",
+        urlencode(hostile)
+    ));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["numberMatched"], 0);
+    assert_eq!(
+        pg.json("/collections/comuni/items?limit=1")["numberMatched"],
+        273
+    );
+    // One feature by its key; a key of the wrong shape is not found.
+    let one = pg.json("/collections/comuni/items/1");
+    assert_eq!(one["id"], 1);
+    pg.get("/collections/comuni/items/1.0")
+        .assert_exception(404);
+    pg.get("/collections/comuni/items/99999999999999999999999")
+        .assert_exception(404);
+
+    // Stored in EPSG:3003, served in CRS84 within a few centimetres of the file's.
+    let p = by_id(&pg.json("/collections/pericolosita/items?limit=1000"));
+    let f = by_id(&files.json("/collections/pericolosita_idraulica/items?limit=1000"));
+    assert_eq!(p.len(), f.len());
+    let (pc, fc) = (&p.values().next().unwrap().1, &f.values().next().unwrap().1);
+    assert!(
+        (pc[0].0 - fc[0].0).abs() < 1e-6 && (pc[0].1 - fc[0].1).abs() < 1e-6,
+        "{pc:?} {fc:?}"
+    );
+
+    // Tiles: the same comuni in each, as themselves or stood in for.
+    for (z, lon, lat) in [(3u32, 11.0, 43.4), (8, 11.25, 43.77), (12, 11.255, 43.772)] {
+        let (x, y) = common::geo::tile_of(z, lon, lat);
+        let count = |s: &Server, layer: &str| -> u64 {
+            let r = s.get(&format!(
+                "/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}"
+            ));
+            assert_eq!(r.status, 200, "z{z} {layer}");
+            let l = &mvt::decode(&r.body)[0];
+            (l.features.iter())
+                .map(|f| {
+                    f.properties
+                        .get("tessera:count")
+                        .map_or(1, |c| c.as_u64().unwrap())
+                })
+                .sum()
+        };
+        assert_eq!(
+            count(&pg, "comuni"),
+            count(&files, "comuni_toscana"),
+            "z{z}"
+        );
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn an_unreachable_database_is_named_without_its_password() {
+    let e = Server::try_start(&["postgresql://tessera:segreta@127.0.0.1:1/nessuno"])
+        .err()
+        .expect("refused");
+    assert!(e.contains("127.0.0.1:1/nessuno"), "{e}");
+    assert!(!e.contains("segreta"), "{e}");
 }

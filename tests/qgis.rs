@@ -5,7 +5,7 @@
 mod common;
 
 use common::Server;
-use common::colour::{pixels_near, pixels_of_hue, rgb};
+use common::colour::{palette_colour, pixels_near, pixels_of_hue};
 use serde_json::Value;
 
 /// Debian's Python, which has the QGIS bindings (not the one a virtualenv or pyenv puts first).
@@ -48,18 +48,9 @@ fn colours(report: &Value) -> &serde_json::Map<String, Value> {
     report["colours"].as_object().unwrap()
 }
 
-/// The first colour of struttura `s`'s list for `stato` in the palette.
-fn palette_colour(palette: &Value, s: &str, stato: &str) -> [i32; 3] {
-    rgb(palette["strutture"][s][stato][0].as_str().unwrap()).unwrap()
-}
-
 #[test]
 fn qgis_draws_the_tiles_with_the_style() {
     let s = Server::sample();
-    let palette: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::repo().join("styles/strutture.json")).unwrap(),
-    )
-    .unwrap();
     let (r, png) = qgis(
         &s,
         "/tiles/WebMercatorQuad/{z}/{y}/{x}",
@@ -107,7 +98,7 @@ fn qgis_draws_the_tiles_with_the_style() {
         ("idro_geomorfologica", 2000),
         ("agro_forestale", 200),
     ] {
-        let c = palette_colour(&palette, struttura, "di_fatto");
+        let c = palette_colour(struttura, "di_fatto");
         let n = pixels_near(colours(&r), c, 120);
         assert!(
             n >= at_least,
@@ -133,8 +124,8 @@ fn qgis_draws_the_tiles_with_the_style() {
     assert!(r["sprite_images"].as_u64().unwrap() >= 4, "{r}");
     // Loaded by its URL, as a QGIS user does, the style brings its sprite's hatch too.
     assert_eq!(r["url_style_patterns"], 1, "{r}");
-    let rivers = palette_colour(&palette, "idro_geomorfologica", "di_fatto");
-    let hazard = palette_colour(&palette, "idro_geomorfologica", "di_diritto");
+    let rivers = palette_colour("idro_geomorfologica", "di_fatto");
+    let hazard = palette_colour("idro_geomorfologica", "di_diritto");
     assert!(
         pixels_of_hue(colours(&r), rivers, 8.0) > 400,
         "rivers: {}",
@@ -146,11 +137,7 @@ fn qgis_draws_the_tiles_with_the_style() {
         png.display()
     );
     assert_eq!(
-        pixels_near(
-            colours(&r),
-            palette_colour(&palette, "base", "di_fatto"),
-            10
-        ),
+        pixels_near(colours(&r), palette_colour("base", "di_fatto"), 10),
         0,
         "{}",
         png.display()

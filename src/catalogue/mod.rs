@@ -29,6 +29,12 @@ pub enum CatalogueError {
     Duplicate(String),
     #[error("layer `{0}`: its tiles name a property its source does not have")]
     Tiling(String),
+    /// Tiles carry tessera's own properties (the stand-ins' `tessera:count`, …) under this
+    /// prefix: a layer's property there would be mistaken for them.
+    #[error(
+        "layer `{layer}`: the property `{property}` uses the prefix `tessera:`, which tessera keeps for its own properties; rename it in the data"
+    )]
+    ReservedProperty { layer: String, property: String },
 }
 
 #[derive(Debug, Clone)]
@@ -168,11 +174,61 @@ impl Catalogue {
         Ok(())
     }
 
+    /// Adds a quick-look layer for every publishable geometry column of a PostGIS database
+    /// (`tessera serve postgresql://…`), marked as unclassified previews; says which tables
+    /// were found but not published, and why.
+    pub fn add_database_previews(
+        &mut self,
+        url: &str,
+    ) -> Result<Vec<crate::source::postgis::discover::Skipped>, CatalogueError> {
+        use crate::source::postgis::{Database, DatabaseOptions};
+        let options = DatabaseOptions::new(url);
+        let failed = |source| CatalogueError::Source {
+            layer: "postgresql".into(),
+            source,
+        };
+        let db = Arc::new(Database::new(&options).map_err(failed)?);
+        let (sources, skipped) = db.discover(&options).map_err(failed)?;
+        for source in sources {
+            let t = source.table();
+            let label = if t.schema == "public" {
+                t.name.clone()
+            } else {
+                format!("{}_{}", t.schema, t.name)
+            };
+            let id = id_from(&label);
+            let id = if self.by_id.contains_key(&id) {
+                id_from(&format!("{label}_{}", t.geometry))
+            } else {
+                id
+            };
+            validate_id(&id).map_err(|m| CatalogueError::Preview {
+                path: PathBuf::from(format!("{}.{}", t.schema, t.name)),
+                message: m,
+            })?;
+            let what = format!("la tabella {}.{} ({})", t.schema, t.name, db.name);
+            self.add(Layer {
+                meta: LayerMeta::anteprima(id, &what),
+                source: Arc::new(source),
+                tiling: Tiling::default(),
+            })?;
+        }
+        Ok(skipped)
+    }
+
     /// Publishes `layer`, after the others; its id must be new, and the properties its
     /// tiles name must be the source's.
     pub fn add(&mut self, layer: Layer) -> Result<(), CatalogueError> {
         if self.by_id.contains_key(&layer.meta.id) {
             return Err(CatalogueError::Duplicate(layer.meta.id));
+        }
+        if let Some(f) =
+            (layer.source.info().fields.iter()).find(|f| f.name.starts_with("tessera:"))
+        {
+            return Err(CatalogueError::ReservedProperty {
+                layer: layer.meta.id,
+                property: f.name.clone(),
+            });
         }
         let fields = layer.source.info().fields.len();
         let t = &layer.tiling;
@@ -258,7 +314,13 @@ fn preview_id(path: &Path) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    stem.chars()
+    id_from(&stem)
+}
+
+/// A name as an id: lower case, other characters than a-z, 0-9, `-`, `_` as `_`.
+fn id_from(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
         .map(|c| {
             if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' {
                 c

@@ -156,6 +156,7 @@ impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
         env.add_global("maplibre", super::assets::MAPLIBRE_VERSION);
+        env.add_global("stand_ins_swatch", styles::legend::stand_ins_swatch());
         for (name, src) in TEMPLATES {
             env.add_template(name, src)
                 .expect("templates are checked by the tests");

@@ -62,6 +62,7 @@ pub type App = Arc<AppState>;
 
 impl AppState {
     pub fn new(catalogue: Catalogue, config: ServerConfig) -> App {
+        let palette = crate::styles::Palette::default();
         let mut app = AppState {
             catalogue,
             matrix_sets: crate::tiles::matrix::TileMatrixSet::registry(),
@@ -70,8 +71,8 @@ impl AppState {
                 config.render_limit(),
                 config.max_queued_renders,
             )),
-            sprites: styles::Sprites::new(&crate::styles::Palette::default()),
-            palette: crate::styles::Palette::default(),
+            sprites: styles::Sprites::new(&palette),
+            palette,
             metrics: config.metrics_bind.is_some().then(Arc::default),
             config,
             html: html::Templates::new(),
@@ -129,7 +130,7 @@ pub fn router(app: App) -> Router {
             "/collections/{collection_id}/styles/default",
             get(styles::collection_style),
         );
-    let router = (styles::SPRITE_FILES.iter()).fold(router, |r, file| {
+    let router = (app.sprites.names()).fold(router, |r, file| {
         r.route(&format!("/styles/{file}"), get(styles::sprite))
     });
     // The same four resources for each kind of tileset: a collection, a struttura, the dataset.

@@ -373,11 +373,11 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
             &["404"],
         ),
     );
-    for file in super::styles::SPRITE_FILES {
-        let media = if file.ends_with(".png") {
-            "image/png"
+    for file in app.sprites.names() {
+        let (media, schema) = if file.ends_with(".png") {
+            ("image/png", json!({"type": "string", "format": "binary"}))
         } else {
-            MEDIA_JSON
+            (MEDIA_JSON, json!({"type": "object"}))
         };
         paths.insert(
             format!("/styles/{file}"),
@@ -386,7 +386,7 @@ fn style_paths(app: &App, paths: &mut Map<String, Json>) {
                 "The styles' sprite: the hatches of the di diritto areas (index or sheet; @2x for high-density screens)",
                 "Styles",
                 vec![],
-                json!({"description": "The sprite file.", "content": {media: {"schema": {"type": if media == MEDIA_JSON { "object" } else { "string" }}}}}),
+                json!({"description": "The sprite file.", "content": {media: {"schema": schema}}}),
                 &[],
             ),
         );

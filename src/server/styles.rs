@@ -109,42 +109,40 @@ pub async fn collection_style(
     )))
 }
 
-/// The sprite's files: its index and sheet, at 1× and 2× (`/styles/sprite.json`,
-/// `sprite.png`, `sprite@2x.json`, `sprite@2x.png`), drawn once from the palette.
-pub const SPRITE_FILES: [&str; 4] = [
-    "sprite.json",
-    "sprite.png",
-    "sprite@2x.json",
-    "sprite@2x.png",
-];
-
-/// The sprite made once, at start-up: the index as JSON text and the sheet, per ratio.
-pub struct Sprites([(Bytes, Bytes); 2]);
+/// The sprite, drawn once from the palette at start-up: its files by name.
+pub struct Sprites(Vec<(String, Bytes)>);
 
 impl Sprites {
     pub fn new(palette: &styles::Palette) -> Sprites {
-        let at = |ratio| {
-            let s = styles::sprite::sheet(palette, ratio);
-            (Bytes::from(s.index.to_string()), Bytes::from(s.png))
-        };
-        Sprites([at(1), at(2)])
+        Sprites(
+            (styles::sprite::files(palette).into_iter())
+                .map(|(name, bytes)| (name, Bytes::from(bytes)))
+                .collect(),
+        )
+    }
+
+    /// The names under `/styles/`.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(n, _)| n.as_str())
     }
 }
 
-pub async fn sprite(State(app): State<App>, uri: axum::http::Uri) -> Response {
+pub async fn sprite(State(app): State<App>, uri: axum::http::Uri) -> Result<Response, ApiError> {
     let file = uri.path().rsplit('/').next().unwrap_or_default();
-    let (index, png) = &app.sprites.0[usize::from(file.contains("@2x"))];
-    let (body, media) = if file.ends_with(".png") {
-        (png.clone(), "image/png")
-    } else {
-        (index.clone(), MEDIA_JSON)
+    let Some((_, body)) = app.sprites.0.iter().find(|(n, _)| n == file) else {
+        return Err(ApiError::not_found("no such sprite file"));
     };
-    let mut res = body.into_response();
+    let media = if file.ends_with(".png") {
+        "image/png"
+    } else {
+        MEDIA_JSON
+    };
+    let mut res = body.clone().into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
     );
-    res
+    Ok(res)
 }

@@ -229,6 +229,31 @@ pub struct TileFeatures {
     pub left_out: Tally,
 }
 
+/// Which kinds of geometry a layer may hold, from its geometry type (GeoJSON's name): all
+/// three for a mixed or unknown type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kinds {
+    pub areas: bool,
+    pub lines: bool,
+    pub points: bool,
+}
+
+impl Kinds {
+    pub fn of(geometry_type: &str) -> Kinds {
+        let (areas, lines, points) = match geometry_type {
+            "Polygon" | "MultiPolygon" => (true, false, false),
+            "LineString" | "MultiLineString" => (false, true, false),
+            "Point" | "MultiPoint" => (false, false, true),
+            _ => (true, true, true),
+        };
+        Kinds {
+            areas,
+            lines,
+            points,
+        }
+    }
+}
+
 /// Whether a feature with a `w` × `h` bounding box draws less than a `pixel` (w, h).
 pub fn too_small(w: f64, h: f64, pixel: [f64; 2], polygonal: bool) -> bool {
     let (x, y) = (w / pixel[0], h / pixel[1]);
@@ -305,25 +330,22 @@ pub fn for_tile(features: Vec<Feature>, q: &TileQuery) -> TileFeatures {
     let boxes: Vec<Option<Rect<f64>>> = (features.iter())
         .map(|f| f.geometry.as_ref().and_then(|g| g.bounding_rect()))
         .collect();
-    let polygonal = |f: &Feature| {
-        matches!(
-            f.geometry,
-            Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_))
-        )
-    };
     let mut left_out = Tally::default();
-    let mut count = |f: &Feature, b: &Option<Rect<f64>>| {
-        if let (Some(grid), Some(b)) = (&q.tally, b) {
-            let (min, max) = (b.min(), b.max());
-            left_out.add(grid, [min.x, min.y], [max.x, max.y], polygonal(f));
+    let mut count = |f: &Feature| {
+        if let (Some(grid), Some(g)) = (&q.tally, &f.geometry) {
+            left_out.add_geometry(grid, g);
         }
     };
     let mut keep: Vec<bool> = (features.iter().zip(&boxes))
         .map(|(f, b)| {
             let (w, h) = b.map_or((0.0, 0.0), |r| (r.width(), r.height()));
-            let big = !too_small(w, h, q.pixel, polygonal(f));
+            let polygonal = matches!(
+                f.geometry,
+                Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_))
+            );
+            let big = !too_small(w, h, q.pixel, polygonal);
             if !big {
-                count(f, b);
+                count(f);
             }
             big
         })
@@ -335,7 +357,7 @@ pub fn for_tile(features: Vec<Feature>, q: &TileQuery) -> TileFeatures {
         order.sort_by(|&a, &b| size(b).total_cmp(&size(a)).then(a.cmp(&b)));
         for &i in &order[q.max_features..] {
             keep[i] = false;
-            count(&features[i], &boxes[i]);
+            count(&features[i]);
         }
     }
     let mut k = keep.into_iter();

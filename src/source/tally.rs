@@ -7,15 +7,15 @@
 //! The engine says where the pixels lie with a [`PixelGrid`]; a source whose coordinates are
 //! not CRS84 [reframes](PixelGrid::reframed) it into its own CRS once per tile, so that each
 //! feature costs an interpolation and no reprojection. The price: two tiles interpolate a
-//! centre a hair from their common edge each in its own way, and such a feature (about one
-//! in 20,000 at z6) may be counted on both sides, or neither.
+//! centre a hair from their common edge each in its own way, and such a feature may be
+//! counted on both sides, or neither (2 of 40,000 parcels stored in EPSG:3003, at z6, in
+//! tests/low_zooms.rs).
 
-use geo_types::Rect;
+use geo_types::{Geometry, Rect};
 
 /// Where a tile's pixels lie: a mesh over a box of some CRS giving each node's position in
 /// the tile's pixels (x to the right, y down). Between nodes the position is interpolated:
-/// over one mesh cell the tile's projection is so nearly linear that the error is far below
-/// a pixel.
+/// the caller picks a mesh fine enough that the projection is nearly linear over a cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PixelGrid {
     area: Rect<f64>,
@@ -140,6 +140,12 @@ impl Tally {
         }
         let (w, h) = ((max[0] - min[0]) * sx, (max[1] - min[1]) * sy);
         let cover = if polygonal { w * h } else { w.hypot(h) };
+        // A broken box (a corrupt file) counts, and covers nothing.
+        let cover = if cover.is_finite() {
+            cover.max(0.0)
+        } else {
+            0.0
+        };
         if self.cells.is_empty() {
             (self.cols, self.rows) = (grid.cols, grid.rows);
             self.cells = vec![(0, 0.0); grid.cols as usize * grid.rows as usize];
@@ -147,6 +153,16 @@ impl Tally {
         let cell = &mut self.cells[cy as usize * self.cols as usize + cx as usize];
         cell.0 += 1;
         cell.1 += cover as f32;
+    }
+
+    /// Counts a left-out feature from its geometry (in the grid's CRS).
+    pub fn add_geometry(&mut self, grid: &PixelGrid, g: &Geometry<f64>) {
+        use geo::BoundingRect;
+        if let Some(r) = g.bounding_rect() {
+            let polygonal = matches!(g, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
+            let (a, b) = (r.min(), r.max());
+            self.add(grid, [a.x, a.y], [b.x, b.y], polygonal);
+        }
     }
 
     pub fn is_empty(&self) -> bool {

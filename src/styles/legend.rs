@@ -2,7 +2,10 @@
 //! layer's [`Symbol`] as its style draws it (fill, hatch and outline pattern, line, circle).
 
 use super::palette::{Hatch, Role, Symbol};
+use super::sprite::{ALPHA, LINE, PERIOD};
+use super::{DENSITY, FILL_OPACITY, TINT_OPACITY};
 use crate::lr65::{StatoKind, Voce};
+use crate::source::Kinds;
 use serde::Serialize;
 
 /// One line of a legend.
@@ -57,27 +60,45 @@ pub fn swatch(symbol: &Symbol, geometry_type: &str) -> String {
             format!(" stroke-dasharray=\"{}\"", d.join(" "))
         })
     };
-    let body = match geometry_type {
-        "Point" | "MultiPoint" => {
-            let fill = if symbol.is_diritto() { "#ffffff" } else { c };
-            format!(
-                "<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"{fill}\" stroke=\"{c}\" stroke-width=\"{}\"/>",
-                W / 2.0,
-                H / 2.0,
-                if symbol.is_diritto() { 2 } else { 1 }
-            )
-        }
-        "LineString" | "MultiLineString" => format!(
+    let kinds = Kinds::of(geometry_type);
+    let body = if kinds.areas {
+        area(symbol, &dash(1.6))
+    } else if kinds.lines {
+        format!(
             "<path d=\"M2 {y} L{x} {y}\" stroke=\"{c}\" stroke-width=\"2.5\"{}/>",
             dash(2.5),
             y = H / 2.0,
             x = W - 2.0
-        ),
-        _ => area(symbol, &dash(1.6)),
+        )
+    } else {
+        let fill = if symbol.is_diritto() { "#ffffff" } else { c };
+        format!(
+            "<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"{fill}\" stroke=\"{c}\" stroke-width=\"{}\"/>",
+            W / 2.0,
+            H / 2.0,
+            if symbol.is_diritto() { 2 } else { 1 }
+        )
     };
+    svg(&body)
+}
+
+fn svg(body: &str) -> String {
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" aria-hidden=\"true\">{body}</svg>"
     )
+}
+
+/// The swatch of the stand-ins: three cells at the opacities of the density classes.
+pub fn stand_ins_swatch() -> String {
+    let cells: String = (DENSITY.iter().enumerate())
+        .map(|(k, (_, _, opacity))| {
+            format!(
+                "<rect x=\"{}\" y=\"5\" width=\"8\" height=\"8\" fill=\"#5b6775\" fill-opacity=\"{opacity}\"/>",
+                1 + 9 * k
+            )
+        })
+        .collect();
+    svg(&cells)
 }
 
 /// An area's swatch: filled (di fatto), outlined (reference), or tinted, hatched and outlined
@@ -92,26 +113,66 @@ fn area(symbol: &Symbol, dash: &str) -> String {
         )
     };
     match symbol.role {
-        Role::Fatto | Role::Preview => rect(c, 0.35, 1.2, ""),
+        Role::Fatto | Role::Preview => rect(c, FILL_OPACITY, 1.2, ""),
         Role::Reference => rect("none", 0.0, 1.0, ""),
         Role::Diritto(t) => {
-            let id = format!("tratteggio-{}", symbol.pattern().unwrap_or_default());
-            // Lines 8 px apart, as in the sprite.
-            let path = match Hatch::of(t) {
-                Hatch::Rising => "M0 8 L8 0 M-2 2 L2 -2 M6 10 L10 6",
-                Hatch::Falling => "M0 0 L8 8 M-2 6 L2 10 M6 -2 L10 2",
-                Hatch::Level => "M0 0.5 L8 0.5",
-                Hatch::Crossed => {
-                    "M0 8 L8 0 M-2 2 L2 -2 M6 10 L10 6 M0 0 L8 8 M-2 6 L2 10 M6 -2 L10 2"
-                }
-            };
+            // The sprite's hatch, drawn as lines clipped to the swatch (no pattern element:
+            // its id would repeat when a legend shows a layer twice).
+            let d: String = hatch_lines(Hatch::of(t))
+                .iter()
+                .map(|[a, b]| format!("M{:.1} {:.1} L{:.1} {:.1} ", a[0], a[1], b[0], b[1]))
+                .collect();
             format!(
-                "<defs><pattern id=\"{id}\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\"><path d=\"{path}\" stroke=\"{c}\" stroke-width=\"1.4\" stroke-opacity=\"0.85\"/></pattern></defs>{}{}",
-                rect(c, 0.08, 0.0, ""),
-                rect(&format!("url(#{id})"), 1.0, 1.6, dash)
+                "{}<path d=\"{}\" stroke=\"{c}\" stroke-width=\"{LINE}\" stroke-opacity=\"{ALPHA}\"/>{}",
+                rect(c, TINT_OPACITY, 0.0, ""),
+                d.trim_end(),
+                rect("none", 0.0, 1.6, dash)
             )
         }
     }
+}
+
+/// The hatch's lines inside the swatch (1..W-1 × 1..H-1), as in the sprite: lines of the
+/// family a·x + b·y = k·PERIOD.
+fn hatch_lines(h: Hatch) -> Vec<[[f64; 2]; 2]> {
+    let families: &[(f64, f64)] = match h {
+        Hatch::Rising => &[(1.0, 1.0)],
+        Hatch::Falling => &[(1.0, -1.0)],
+        Hatch::Level => &[(0.0, 1.0)],
+        Hatch::Crossed => &[(1.0, 1.0), (1.0, -1.0)],
+    };
+    let (x0, y0, x1, y1) = (1.0, 1.0, W - 1.0, H - 1.0);
+    let mut out = Vec::new();
+    for &(a, b) in families {
+        for k in -8..=8 {
+            let c = k as f64 * PERIOD;
+            // Where the line a·x + b·y = c crosses the box's edges.
+            let mut pts: Vec<[f64; 2]> = Vec::new();
+            for x in [x0, x1] {
+                if b != 0.0 {
+                    let y = (c - a * x) / b;
+                    if (y0..=y1).contains(&y) {
+                        pts.push([x, y]);
+                    }
+                }
+            }
+            for y in [y0, y1] {
+                if a != 0.0 {
+                    let x = (c - b * y) / a;
+                    if (x0..=x1).contains(&x) {
+                        pts.push([x, y]);
+                    }
+                }
+            }
+            pts.dedup();
+            if let [p, q, ..] = pts[..]
+                && p != q
+            {
+                out.push([p, q]);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -135,7 +196,11 @@ mod tests {
             role: Role::Diritto(TipoDiritto::Pericolosita),
         };
         let s = swatch(&diritto, "Polygon");
-        assert!(s.contains("url(#tratteggio-pericolosita-00838f)"), "{s}");
+        assert!(
+            s.contains("<path d=\"M1.0 8.0 L17.0 8.0") || s.contains("L27.0"),
+            "{s}"
+        );
+        assert!(!s.contains("<pattern"), "{s}");
         assert!(s.contains("stroke-dasharray=\"1.6 2.4\""), "{s}");
         let e = entry("p", "P", &diritto, "Polygon");
         assert_eq!(e.stato, "di_diritto");

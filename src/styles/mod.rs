@@ -20,6 +20,7 @@ pub use palette::{Palette, Role, Symbol};
 
 use crate::catalogue::{Catalogue, Layer, Placeholders, Tileset, WEB_MERCATOR};
 use crate::lr65::{Struttura, Voce};
+use crate::source::Kinds;
 use crate::tiles::TileSource;
 use crate::tiles::TileSourceInfo;
 use crate::tiles::matrix::MERCATOR_MAX_LAT;
@@ -166,10 +167,14 @@ pub fn style(
 }
 
 /// Stand-ins by the share of their pixel that features cover: from, to, opacity.
-const DENSITY: [(f64, f64, f64); 3] = [(0.0, 0.1, 0.25), (0.1, 0.4, 0.45), (0.4, 2.0, 0.7)];
+pub const DENSITY: [(f64, f64, f64); 3] = [(0.0, 0.1, 0.25), (0.1, 0.4, 0.45), (0.4, 2.0, 0.7)];
+/// Fill opacity of a di fatto area, and of the tint under a di diritto hatch.
+pub const FILL_OPACITY: f64 = 0.35;
+pub const TINT_OPACITY: f64 = 0.08;
 
 /// The MapLibre layers that draw collection `layer` as `symbol` says, from `source` (vector
-/// tiles, whose source-layer is the collection's id, when `tiled`; else GeoJSON).
+/// tiles, whose source-layer is the collection's id, when `tiled`; else GeoJSON, which has
+/// no zoom range and no stand-ins).
 pub fn draw(layer: &Layer, symbol: &Symbol, source: &str, tiled: bool) -> Vec<Json> {
     let id = &layer.meta.id;
     let c = &layer.meta.classificazione;
@@ -184,36 +189,46 @@ pub fn draw(layer: &Layer, symbol: &Symbol, source: &str, tiled: bool) -> Vec<Js
             "id": format!("{id}-{suffix}"),
             "type": kind,
             "source": source,
-            "minzoom": layer.tiling.min_zoom,
             "filter": filter,
             "metadata": metadata,
         });
         if tiled {
             l["source-layer"] = id.clone().into();
+            l["minzoom"] = layer.tiling.min_zoom.into();
         }
         l
     };
-    // Features as themselves, not their stand-ins.
+    // Features as themselves, and the stand-ins of one density class.
     let own = |geometry: &str| json!(["all", ["==", "$type", geometry], ["!has", COUNT]]);
-    let info = layer.source.info();
-    let (polygons, lines, points) = match info.geometry_type.as_str() {
-        "Polygon" | "MultiPolygon" => (true, false, false),
-        "LineString" | "MultiLineString" => (false, true, false),
-        "Point" | "MultiPoint" => (false, false, true),
-        _ => (true, true, true),
+    let stand_ins = |geometry: &str, (from, to, _): (f64, f64, f64)| {
+        json!([
+            "all",
+            ["==", "$type", geometry],
+            ["has", COUNT],
+            [">=", COVERAGE, from],
+            ["<", COVERAGE, to]
+        ])
     };
+    // Stand-ins of the reference layers are fainter: they only say where the map is.
+    let faint = if symbol.role == Role::Reference {
+        0.5
+    } else {
+        1.0
+    };
+    let densities = || DENSITY.iter().enumerate().filter(|_| tiled);
+    let kinds = Kinds::of(&layer.source.info().geometry_type);
     let dash = symbol.dash();
     let mut out = Vec::new();
-    if polygons {
+    if kinds.areas {
         match symbol.role {
             Role::Fatto | Role::Preview => {
                 let mut fill = common("riempimento", "fill", own("Polygon"));
-                fill["paint"] = json!({"fill-color": colour, "fill-opacity": 0.35});
+                fill["paint"] = json!({"fill-color": colour, "fill-opacity": FILL_OPACITY});
                 out.push(fill);
             }
             Role::Diritto(_) => {
                 let mut tint = common("velatura", "fill", own("Polygon"));
-                tint["paint"] = json!({"fill-color": colour, "fill-opacity": 0.08});
+                tint["paint"] = json!({"fill-color": colour, "fill-opacity": TINT_OPACITY});
                 out.push(tint);
                 let mut hatch = common("tratteggio", "fill", own("Polygon"));
                 hatch["paint"] = json!({"fill-pattern": symbol.pattern()});
@@ -232,37 +247,38 @@ pub fn draw(layer: &Layer, symbol: &Symbol, source: &str, tiled: bool) -> Vec<Js
             line["paint"]["line-dasharray"] = json!(d);
         }
         out.push(line);
-        // Stand-ins: fainter for the reference layers, which only say where the map is.
-        let faint = if symbol.role == Role::Reference {
-            0.5
-        } else {
-            1.0
-        };
-        for (k, (from, to, opacity)) in DENSITY.iter().enumerate() {
-            let filter = json!([
-                "all",
-                ["==", "$type", "Polygon"],
-                ["has", COUNT],
-                [">=", COVERAGE, from],
-                ["<", COVERAGE, to]
-            ]);
-            let mut d = common(&format!("densita-{}", k + 1), "fill", filter);
-            d["paint"] = json!({"fill-color": colour, "fill-opacity": opacity * faint});
+        for (k, class) in densities() {
+            let mut d = common(
+                &format!("densita-{}", k + 1),
+                "fill",
+                stand_ins("Polygon", *class),
+            );
+            d["paint"] = json!({"fill-color": colour, "fill-opacity": class.2 * faint});
             out.push(d);
         }
     }
-    if lines {
-        let mut line = common("linea", "line", json!(["==", "$type", "LineString"]));
-        line["paint"] =
-            json!({"line-color": colour, "line-width": {"stops": [[6, 0.6], [14, 2.5]]}});
+    if kinds.lines {
+        let mut line = common("linea", "line", own("LineString"));
+        let width = json!({"stops": [[6, 0.6], [14, 2.5]]});
+        line["paint"] = json!({"line-color": colour, "line-width": width});
         if let Some(d) = dash {
             line["paint"]["line-dasharray"] = json!(d);
         }
         line["layout"] = json!({"line-cap": "round", "line-join": "round"});
         out.push(line);
+        for (k, class) in densities() {
+            let mut d = common(
+                &format!("linea-densita-{}", k + 1),
+                "line",
+                stand_ins("LineString", *class),
+            );
+            d["paint"] =
+                json!({"line-color": colour, "line-width": 1.5, "line-opacity": class.2 * faint});
+            out.push(d);
+        }
     }
-    if points {
-        let mut circle = common("punto", "circle", json!(["==", "$type", "Point"]));
+    if kinds.points {
+        let mut circle = common("punto", "circle", own("Point"));
         // Di diritto: a ring, the place a rule applies to; di fatto: a dot, what is there.
         circle["paint"] = if symbol.is_diritto() {
             json!({
@@ -280,6 +296,15 @@ pub fn draw(layer: &Layer, symbol: &Symbol, source: &str, tiled: bool) -> Vec<Js
             })
         };
         out.push(circle);
+        for (k, class) in densities() {
+            let mut d = common(
+                &format!("punto-densita-{}", k + 1),
+                "circle",
+                stand_ins("Point", *class),
+            );
+            d["paint"] = json!({"circle-color": colour, "circle-radius": 2, "circle-opacity": class.2 * faint});
+            out.push(d);
+        }
     }
     out
 }

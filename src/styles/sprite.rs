@@ -11,10 +11,10 @@ use std::io::Write;
 
 /// One hatch tile, in CSS pixels; its lines repeat every [`PERIOD`] so that tiles join.
 const SIDE: u32 = 16;
-const PERIOD: f64 = 8.0;
+pub const PERIOD: f64 = 8.0;
 /// Hatch lines, in CSS pixels, and how opaque they are.
-const LINE: f64 = 1.4;
-const ALPHA: f64 = 0.85;
+pub const LINE: f64 = 1.4;
+pub const ALPHA: f64 = 0.85;
 /// Images a row of the sheet.
 const PER_ROW: u32 = 8;
 
@@ -22,6 +22,19 @@ const PER_ROW: u32 = 8;
 pub struct Sheet {
     pub index: Json,
     pub png: Vec<u8>,
+}
+
+/// The sprite's files, as the styles name them (`sprite` + `.json`, `.png`, `@2x.json`,
+/// `@2x.png`), with their content.
+pub fn files(palette: &Palette) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (ratio, suffix) in [(1, ""), (2, "@2x")] {
+        let s = sheet(palette, ratio);
+        let index = serde_json::to_string_pretty(&s.index).unwrap_or_default() + "\n";
+        out.push((format!("sprite{suffix}.json"), index.into_bytes()));
+        out.push((format!("sprite{suffix}.png"), s.png));
+    }
+    out
 }
 
 /// Every image the styles name, at `ratio` (1 or 2) device pixels a CSS pixel.
@@ -140,6 +153,45 @@ mod tests {
             assert_eq!(pericolosita["pixelRatio"], ratio);
             assert!(s.png.starts_with(b"\x89PNG\r\n\x1a\n"));
         }
+    }
+
+    #[test]
+    fn the_sheet_is_a_valid_png() {
+        use std::io::Read;
+        let s = sheet(&Palette::default(), 2);
+        let png = &s.png[8..];
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        while at < png.len() {
+            let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+            let (kind, data) = (&png[at + 4..at + 8], &png[at + 8..at + 8 + len]);
+            let crc = u32::from_be_bytes(png[at + 8 + len..at + 12 + len].try_into().unwrap());
+            let mut h = crc32fast::Hasher::new();
+            h.update(kind);
+            h.update(data);
+            assert_eq!(h.finalize(), crc, "{}", String::from_utf8_lossy(kind));
+            chunks.push((kind.to_vec(), data.to_vec()));
+            at += 12 + len;
+        }
+        let kinds: Vec<&[u8]> = chunks.iter().map(|(k, _)| k.as_slice()).collect();
+        assert_eq!(kinds, [&b"IHDR"[..], b"IDAT", b"IEND"]);
+        let ihdr = &chunks[0].1;
+        let w = u32::from_be_bytes(ihdr[0..4].try_into().unwrap()) as usize;
+        let h = u32::from_be_bytes(ihdr[4..8].try_into().unwrap()) as usize;
+        assert_eq!(&ihdr[8..], &[8, 6, 0, 0, 0]);
+        let mut raw = Vec::new();
+        flate2::read::ZlibDecoder::new(&chunks[1].1[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        // A filter byte and w RGBA pixels a row.
+        assert_eq!(raw.len(), h * (1 + 4 * w));
+        assert!(raw.chunks(1 + 4 * w).all(|row| row[0] == 0));
+        // Some pixels drawn, some clear: a hatch.
+        let alphas: Vec<u8> = raw
+            .chunks(1 + 4 * w)
+            .flat_map(|r| r[1..].iter().skip(3).step_by(4).copied())
+            .collect();
+        assert!(alphas.contains(&0) && alphas.iter().any(|&a| a > 200));
     }
 
     #[test]

@@ -9,16 +9,16 @@ use super::plan::LayerPlan;
 use super::shape::{self, Detail};
 use super::stand_in::{self, Shape, StandIn};
 use super::{TileError, Tiling, budget};
+use crate::source::Kinds;
 use crate::source::{Feature, FeatureId, SourceInfo, TileFeatures, Value};
-use geo::BoundingRect;
-use geo_types::Geometry;
 use std::borrow::Cow;
 
 /// What one layer added to a tile.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Written {
     pub features: usize,
-    /// Features read but not written: under a pixel once shaped, or over the budget.
+    /// Features read but not written as themselves (under a pixel once shaped, or over the
+    /// budget): stand-ins count them, in `stood_for`, with those the source left out.
     pub dropped: usize,
     /// Stand-ins written, and the features left out that they stand for.
     pub stand_ins: usize,
@@ -84,75 +84,64 @@ pub fn encode_layer(
     };
     // The layer's share of the budget: the tile's framing takes a few bytes.
     let max_bytes = detail.max_bytes.saturating_sub(8);
-    // Stand-ins for what the source left out and for `more` features read but not drawn;
-    // they may take half the bytes, and the features the drawn ones leave.
-    let shape_of_stand_ins = Shape::of_geometry_type(&source.geometry_type);
-    let stand_ins_for = |more: &mut dyn Iterator<Item = usize>, drawn: usize| {
+    // Stand-ins for what the source left out and for the features read but not drawn (too
+    // small once shaped, or over the budget), within `room` bytes and the features that
+    // the `drawn` ones leave.
+    let shape_of_stand_ins = Shape::of(Kinds::of(&source.geometry_type));
+    let stand_ins_for = |not_drawn: &mut dyn Iterator<Item = usize>, drawn: usize, room: usize| {
         let Some(grid) = &plan.query.tally else {
             return Vec::new();
         };
         let mut left_out = Cow::Borrowed(&read.left_out);
-        for i in more {
-            let g = features[i].geometry.as_ref();
-            if let Some(r) = g.and_then(|g| g.bounding_rect()) {
-                let polygonal = matches!(g, Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)));
-                let (a, b) = (r.min(), r.max());
-                left_out
-                    .to_mut()
-                    .add(grid, [a.x, a.y], [b.x, b.y], polygonal);
+        for i in not_drawn {
+            if let Some(g) = &features[i].geometry {
+                left_out.to_mut().add_geometry(grid, g);
             }
         }
-        // A tile already holding `max_features` shows where its data is without them.
         let room_features = detail.max_features.saturating_sub(drawn);
         if room_features == 0 {
             return Vec::new();
         }
-        stand_in::stand_ins(
-            &left_out,
-            px,
-            shape_of_stand_ins,
-            max_bytes / 2,
-            room_features,
-        )
-        .into_iter()
-        .map(|(s, g)| (Drawn::StandIn(s), g))
-        .collect::<Vec<_>>()
+        stand_in::stand_ins(&left_out, px, shape_of_stand_ins, room, room_features)
+            .into_iter()
+            .map(|(s, g)| (Drawn::StandIn(s), g))
+            .collect::<Vec<_>>()
     };
-    let together = |shaped: &[(Drawn, TileGeometry)], stand_ins: &[(Drawn, TileGeometry)]| {
-        let all: Vec<&(Drawn, TileGeometry)> = shaped.iter().chain(stand_ins).collect();
-        let (writer, sizes) = encode(&all);
-        (writer, sizes, Written::of(features.len(), &all))
-    };
+    let written = |all: &[&(Drawn, TileGeometry)]| Written::of(features.len(), all);
 
-    let (mut shaped, empty) = shape_all(detail.simplify)?;
-    let stand_ins = stand_ins_for(&mut empty.iter().copied(), shaped.len());
+    let (mut shaped, mut empty) = shape_all(detail.simplify)?;
+    let mut stand_ins = stand_ins_for(&mut empty.iter().copied(), shaped.len(), max_bytes / 2);
     if shaped.is_empty() && stand_ins.is_empty() {
-        return Ok(Written::of(features.len(), &[]));
+        return Ok(written(&[]));
     }
-    let (mut writer, mut sizes, mut written) = together(&shaped, &stand_ins);
+    let all: Vec<&(Drawn, TileGeometry)> = shaped.iter().chain(&stand_ins).collect();
+    let (mut writer, mut sizes) = encode(&all);
     if writer.len_keeping(None) <= max_bytes {
         writer.append_to_tile(None, tile);
-        return Ok(written);
+        return Ok(written(&all));
     }
     // Over budget. Detailed outlines first lose vertices to a coarser simplification (it does
     // nothing for features of a few vertices, so it is tried only when they have many).
     let vertices: usize = shaped.iter().map(|(_, g)| g.vertices()).sum();
     if vertices > 16 * shaped.len() {
-        shaped = shape_all(detail.simplify.max(1.0) * 4.0)?.0;
-        (writer, sizes, written) = together(&shaped, &stand_ins);
+        (shaped, empty) = shape_all(detail.simplify.max(1.0) * 4.0)?;
+        stand_ins = stand_ins_for(&mut empty.iter().copied(), shaped.len(), max_bytes / 2);
+        let all: Vec<&(Drawn, TileGeometry)> = shaped.iter().chain(&stand_ins).collect();
+        (writer, sizes) = encode(&all);
         if writer.len_keeping(None) <= max_bytes {
             writer.append_to_tile(None, tile);
-            return Ok(written);
+            return Ok(written(&all));
         }
     }
     // Then the smallest features go, and join the stand-ins: the largest keep the room the
     // stand-ins leave (estimated from those for what goes, before encoding), a tenth less at
-    // each try until the whole fits.
+    // each try; once no feature is left, the stand-ins' room halves (coarser cells).
     let per_stand_in = match stand_ins.len() {
         0 => 24,
         n => sizes[shaped.len()..].iter().sum::<usize>() / n + 1,
     };
     let overhead = writer.overhead();
+    let mut stand_in_room = max_bytes / 2;
     let mut room = max_bytes.saturating_sub(overhead + per_stand_in * stand_ins.len());
     let mut aimed = false;
     loop {
@@ -168,26 +157,33 @@ pub fn encode_layer(
             .filter(|(_, k)| **k)
             .map(|(s, _)| s)
             .collect();
-        let more = stand_ins_for(&mut empty.iter().copied().chain(gone), kept.len());
+        let more = stand_ins_for(
+            &mut empty.iter().copied().chain(gone),
+            kept.len(),
+            stand_in_room,
+        );
         let wanted = overhead + per_stand_in * more.len();
         if !aimed && room + wanted > max_bytes {
             aimed = true;
             room = max_bytes.saturating_sub(wanted);
             continue;
         }
-        let all: Vec<&(Drawn, TileGeometry)> = kept.into_iter().chain(&more).collect();
+        let all: Vec<&(Drawn, TileGeometry)> = kept.iter().copied().chain(&more).collect();
         let (writer, _) = encode(&all);
         if writer.len_keeping(None) <= max_bytes {
             writer.append_to_tile(None, tile);
-            let written = Written::of(features.len(), &all);
-            tracing::debug!(layer = name, tile = %plan.coord, kept = written.features, of = shaped.len(), "tile over its byte budget: the smallest features are stood in for");
-            return Ok(written);
+            let w = written(&all);
+            tracing::debug!(layer = name, tile = %plan.coord, kept = w.features, of = shaped.len(), "tile over its byte budget: the smallest features are stood in for");
+            return Ok(w);
         }
-        if room == 0 {
-            // Not even the stand-ins fit (a budget of a few bytes): the layer stays out.
-            return Ok(Written::of(features.len(), &[]));
+        if !kept.is_empty() {
+            room = if room > 64 { room * 9 / 10 } else { 0 };
+        } else if stand_in_room > 64 && !more.is_empty() {
+            stand_in_room /= 2;
+        } else {
+            // Not even one stand-in fits (a budget of a few bytes): the layer stays out.
+            return Ok(written(&[]));
         }
-        room = if room > 1024 { room * 9 / 10 } else { 0 };
     }
 }
 

@@ -12,11 +12,18 @@
 //! [`cache::Cached`] keeps finished tiles in memory.
 //!
 //! **Tile budget.** Each layer has, per zoom, a `max_features` and a `max_bytes` limit. Over
-//! `max_features`, the source keeps the features with the largest bounding boxes. Over
-//! `max_bytes`, a layer of detailed outlines (over 16 vertices a feature on average) is shaped
-//! again with a simplification four times coarser; if it is still too big, the smallest
-//! features (by area, then length; points last in file order first) are dropped until it fits.
-//! A tile therefore never exceeds the sum of its layers' budgets.
+//! `max_features` (seven eighths of it with stand-ins), the source keeps the features with
+//! the largest bounding boxes. Over `max_bytes`, a layer of detailed outlines (over 16
+//! vertices a feature on average) is shaped again with a simplification four times coarser;
+//! if it is still too big, the smallest features (by area, then length; points last in file
+//! order first) are left out until it fits. A tile therefore never exceeds the sum of its
+//! layers' budgets.
+//!
+//! **Stand-ins.** What a tile leaves out (under a pixel, past `max_features`, over
+//! `max_bytes`) is counted by pixel: the [`plan`] gives the source the tile's pixels as a
+//! `PixelGrid`, the source counts what it skips, the encoder what it drops, and
+//! [`stand_in`] draws each counted pixel (or cell of pixels, within half the byte budget) as
+//! one feature carrying the count.
 
 mod budget;
 pub mod cache;

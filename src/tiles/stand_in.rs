@@ -13,7 +13,7 @@
 //! budget leaves, they are made for cells of 2, 4, 8… pixels instead: coarser, never dropped.
 
 use super::mvt::TileGeometry;
-use crate::source::Tally;
+use crate::source::{Kinds, Tally};
 use std::collections::HashMap;
 
 /// Property names a stand-in carries.
@@ -24,8 +24,8 @@ pub const COVERAGE: &str = "tessera:coverage";
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StandIn {
     pub count: u32,
-    /// The share of its cell the features' boxes would cover, in hundredths (so that
-    /// the tile's value table stays small).
+    /// The share of its cell the features' boxes would cover, 0.01 to 1, rounded to
+    /// hundredths (so that the tile's value table stays small).
     pub coverage: f64,
 }
 
@@ -38,11 +38,14 @@ pub enum Shape {
 }
 
 impl Shape {
-    pub fn of_geometry_type(t: &str) -> Shape {
-        match t {
-            "Point" | "MultiPoint" => Shape::Point,
-            "LineString" | "MultiLineString" => Shape::Line,
-            _ => Shape::Square,
+    /// Squares wherever a layer may hold areas; lines or points for layers of only those.
+    pub fn of(kinds: Kinds) -> Shape {
+        if kinds.areas {
+            Shape::Square
+        } else if kinds.lines {
+            Shape::Line
+        } else {
+            Shape::Point
         }
     }
 

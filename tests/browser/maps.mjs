@@ -95,7 +95,23 @@ for (const [n, path] of paths.entries()) {
       .then((el) => el.evaluate((e) => { const a = e.querySelector("a"); return a ? a.getAttribute("href") : ""; }))
       .catch(() => null);
   }
-  results.push({ path, foreign, errors, popup, at, rendered, ...drawn });
+  // On a map with a layer switcher: untick every box, then tick insediativa × di diritto;
+  // report the data layers shown each time.
+  const switched = await page.evaluate(() => {
+    const boxes = [...document.querySelectorAll("#legenda input[data-struttura]")];
+    if (!boxes.length) return null;
+    const map = window.tesseraMap;
+    const shown = () => map.getStyle().layers
+      .filter((l) => l.metadata && l.metadata["tessera:stato"] && map.getLayoutProperty(l.id, "visibility") !== "none")
+      .map((l) => l.id);
+    const all = shown();
+    for (const b of boxes) if (b.checked) b.click();
+    const none = shown();
+    const one = boxes.find((b) => b.dataset.struttura === "insediativa" && b.dataset.stato === "di_diritto");
+    if (one) one.click();
+    return { all, none, insediativaDiritto: shown() };
+  });
+  results.push({ path, foreign, errors, popup, at, rendered, switched, ...drawn });
   await page.close();
 }
 await browser.close();

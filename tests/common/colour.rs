@@ -55,3 +55,12 @@ pub fn pixels_of_hue(counts: &Map<String, Value>, colour: [i32; 3], degrees: f64
         .map(|(_, n)| n)
         .sum()
 }
+
+/// The first colour of struttura `s`'s list for `stato` in the palette (styles/strutture.json).
+pub fn palette_colour(s: &str, stato: &str) -> [i32; 3] {
+    let p: Value = serde_json::from_str(
+        &std::fs::read_to_string(super::repo().join("styles/strutture.json")).unwrap(),
+    )
+    .unwrap();
+    rgb(p["strutture"][s][stato][0].as_str().unwrap()).unwrap()
+}
