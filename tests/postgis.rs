@@ -184,3 +184,128 @@ fn an_unreachable_database_is_named_without_its_password() {
     assert!(e.contains("127.0.0.1:1/nessuno"), "{e}");
     assert!(!e.contains("segreta"), "{e}");
 }
+
+/// A configuration publishing `table` of the database at `${TESSERA_TEST_PG}` as layer `id`,
+/// classified as `classificazione`.
+fn config_for(table: &str, id: &str, classificazione: &str) -> std::path::PathBuf {
+    let dir = common::temp_dir();
+    let text = format!(
+        r#"
+[[databases]]
+id = "territorio"
+url = "${{TESSERA_TEST_PG}}"
+statement_timeout_ms = 3000
+
+[[layers]]
+id = "{id}"
+title = "Aree a pericolosità idraulica"
+description = "Da PostGIS"
+license = {{ id = "CC-BY-4.0", url = "https://creativecommons.org/licenses/by/4.0/" }}
+attribution = "tessera, dati sintetici"
+publisher = {{ name = "Regione Toscana", ipa = "r_toscan" }}
+frequency = "annual"
+source = {{ postgis = {{ database = "territorio", table = "{table}" }} }}
+
+[layers.classificazione]
+{classificazione}
+"#
+    );
+    let p = dir.join("tessera.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const PERICOLOSITA: &str = r#"struttura = ["idro_geomorfologica"]
+stato = "di_diritto"
+tipo_diritto = "pericolosita"
+atto = { strumento = "SET", descrizione = "PGRA", numero = "1", data = "2022-12-20", fase = "approvato" }"#;
+
+#[test]
+fn a_configured_table_is_published_with_its_classification() {
+    let c = cluster();
+    let url = c.database("configured");
+    c.load(
+        &url,
+        &repo().join("sample-data/pericolosita_idraulica.fgb"),
+        "pericolosita",
+        Some(3003),
+    );
+    let config = config_for("public.pericolosita", "pericolosita", PERICOLOSITA);
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .unwrap();
+    let meta = s.json("/collections/pericolosita");
+    assert_eq!(
+        meta["classificazione"]["struttura"][0], "idro_geomorfologica",
+        "{meta}"
+    );
+    assert_ne!(meta["metadati"]["anteprima"], true);
+    let items = s.json("/collections/pericolosita/items?limit=5");
+    assert_eq!(items["features"].as_array().unwrap().len(), 5);
+    // Its struttura's tiles hold it.
+    let (x, y) = common::geo::tile_of(7, 11.25, 43.77);
+    let r = s.get(&format!(
+        "/strutture/idro_geomorfologica/tiles/WebMercatorQuad/7/{y}/{x}"
+    ));
+    assert_eq!(r.status, 200);
+    assert!(
+        mvt::decode(&r.body)
+            .iter()
+            .any(|l| l.name == "pericolosita")
+    );
+
+    // A table that is not there is named, with those that are.
+    let config = config_for("public.nessuna", "nessuna", PERICOLOSITA);
+    let e = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .err()
+    .expect("refused");
+    assert!(
+        e.contains("nessuna") && e.contains("public.pericolosita"),
+        "{e}"
+    );
+}
+
+#[test]
+fn while_the_database_is_down_requests_get_503_and_the_server_recovers() {
+    let c = common::postgis::Cluster::own("outage");
+    let url = c.database("outage");
+    c.load(
+        &url,
+        &repo().join("sample-data/comuni_toscana.fgb"),
+        "comuni",
+        None,
+    );
+    let s = Server::start(&[&url]);
+    assert_eq!(
+        s.json("/collections/comuni/items?limit=1")["numberMatched"],
+        273
+    );
+    c.pause();
+    let started = std::time::Instant::now();
+    let r = s.get("/collections/comuni/items?limit=1");
+    assert_eq!(r.status, 503, "{}", r.text());
+    // The body says which collection failed, not where its data lives.
+    assert!(r.text().contains("comuni"), "{}", r.text());
+    assert!(!r.text().contains("127.0.0.1"), "{}", r.text());
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    let (x, y) = common::geo::tile_of(9, 11.25, 43.77);
+    let tile = format!("/collections/comuni/tiles/WebMercatorQuad/9/{y}/{x}");
+    assert_eq!(s.get(&tile).status, 503);
+    c.resume();
+    // Back without a restart.
+    let mut ok = false;
+    for _ in 0..50 {
+        if s.get("/collections/comuni/items?limit=1").status == 200 {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(ok, "the server did not recover");
+    assert_eq!(s.get(&tile).status, 200);
+}

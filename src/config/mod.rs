@@ -46,7 +46,45 @@ pub struct ConfigFile {
     #[serde(default)]
     pub server: ServerConfig,
     #[serde(default)]
+    pub databases: Vec<DatabaseConfig>,
+    #[serde(default)]
     pub layers: Vec<LayerConfig>,
+}
+
+/// A PostgreSQL + PostGIS database layers are read from (`[[databases]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub id: String,
+    /// `postgresql://user:password@host:port/db`; write the password as `${ENV}`.
+    pub url: String,
+    /// Schemas to look for tables in; every user schema when empty.
+    #[serde(default)]
+    pub schemas: Vec<String>,
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+    /// Longest a statement may run, in milliseconds; then the request gets 503.
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+}
+
+fn default_pool_size() -> usize {
+    8
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    10_000
+}
+
+impl DatabaseConfig {
+    pub fn options(&self) -> crate::source::postgis::DatabaseOptions {
+        crate::source::postgis::DatabaseOptions {
+            url: self.url.clone(),
+            schemas: self.schemas.clone(),
+            pool_size: self.pool_size,
+            statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -278,6 +316,19 @@ pub struct PublisherConfig {
 pub enum SourceConfig {
     /// Path to a FlatGeobuf file, relative to the configuration file.
     Flatgeobuf(PathBuf),
+    /// A table of a `[[databases]]` entry.
+    Postgis(PostgisSourceConfig),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgisSourceConfig {
+    /// The `id` of a `[[databases]]` entry.
+    pub database: String,
+    /// `schema.table` (or `table`, in schema `public`).
+    pub table: String,
+    /// The geometry column, when the table has several.
+    pub geometry: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -313,6 +364,7 @@ pub struct Config {
     /// Where it came from (for messages); `None` when built from command-line sources only.
     pub path: Option<PathBuf>,
     pub server: ServerConfig,
+    pub databases: Vec<DatabaseConfig>,
     pub layers: Vec<LayerConfig>,
     /// Folder that relative source paths are resolved against.
     pub base_dir: PathBuf,
@@ -352,6 +404,7 @@ impl Config {
         let mut config = Config {
             path: Some(path.to_path_buf()),
             server,
+            databases: file.databases,
             layers: file.layers,
             base_dir,
             classified: Vec::new(),
@@ -371,6 +424,7 @@ impl Config {
         Ok(Config {
             path: None,
             server,
+            databases: Vec::new(),
             layers: Vec::new(),
             base_dir: PathBuf::from("."),
             classified: Vec::new(),
@@ -451,6 +505,26 @@ impl Config {
                 ),
             ));
         }
+        let mut databases = std::collections::HashSet::new();
+        for (i, d) in self.databases.iter().enumerate() {
+            let key = format!("databases[{i}]");
+            validate_id(&d.id).map_err(|m| self.invalid(format!("{key}.id"), m))?;
+            if !databases.insert(d.id.as_str()) {
+                return Err(self.invalid(format!("{key}.id"), "another database has this id"));
+            }
+            if !(d.url.starts_with("postgresql://") || d.url.starts_with("postgres://")) {
+                return Err(self.invalid(
+                    format!("{key}.url"),
+                    "write a postgresql://user:${PASSWORD}@host:port/database URL",
+                ));
+            }
+            if d.pool_size == 0 || d.statement_timeout_ms == 0 {
+                return Err(self.invalid(
+                    key.clone(),
+                    "pool_size and statement_timeout_ms must be at least 1",
+                ));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         let mut classified = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
@@ -476,6 +550,27 @@ impl Config {
             ] {
                 if value.trim().is_empty() {
                     return Err(self.invalid(format!("{key}.{field}"), "must not be empty"));
+                }
+            }
+            if let SourceConfig::Postgis(p) = &layer.source {
+                if !databases.contains(p.database.as_str()) {
+                    return Err(self.invalid(
+                        format!("{key}.source.postgis.database"),
+                        format!("no [[databases]] entry has the id `{}`", p.database),
+                    ));
+                }
+                // A table's key is its features' id, in its own CRS; time is for files yet.
+                for (set, what) in [
+                    (layer.id_property.is_some(), "id_property"),
+                    (layer.storage_crs.is_some(), "storage_crs"),
+                    (layer.temporal.is_some(), "temporal"),
+                ] {
+                    if set {
+                        return Err(self.invalid(
+                            format!("{key}.{what}"),
+                            "not for a PostGIS layer: its id is the table's primary key and its CRS the column's SRID (time properties of PostGIS layers are not supported yet)",
+                        ));
+                    }
                 }
             }
             classified.push(self.classify(i)?);

@@ -2,25 +2,28 @@
 //! its metadata and classification copied, its `[layers.tiles]` checked against the source's
 //! properties. The catalogue itself knows nothing of TOML.
 
-use super::{Config, ConfigError, LayerConfig, SourceConfig};
+use super::{Config, ConfigError, DatabaseConfig, LayerConfig, SourceConfig};
 use crate::catalogue::{
     Catalogue, CatalogueError, Layer, LayerMeta, License, Publisher, open_flatgeobuf,
 };
+use crate::source::postgis::{Database, PostgisSource};
 use crate::source::{FeatureSource, Field, SourceError, SourceOptions};
 use crate::tiles::{LevelDetail, Tiling};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 impl Config {
     /// Opens every configured layer; the first failure stops start-up with its message.
     pub fn open_catalogue(&self) -> Result<Catalogue, ConfigError> {
         let mut cat = Catalogue::default();
+        let mut tables = Tables::default();
         for (i, lc) in self.layers.iter().enumerate() {
-            let source = self
-                .open_source(lc)
-                .map_err(|source| CatalogueError::Source {
-                    layer: lc.id.clone(),
-                    source,
-                })?;
+            let source =
+                self.open_source(lc, &mut tables)
+                    .map_err(|source| CatalogueError::Source {
+                        layer: lc.id.clone(),
+                        source,
+                    })?;
             cat.add(Layer {
                 meta: LayerMeta {
                     id: lc.id.clone(),
@@ -47,7 +50,11 @@ impl Config {
         Ok(cat)
     }
 
-    fn open_source(&self, lc: &LayerConfig) -> Result<Arc<dyn FeatureSource>, SourceError> {
+    fn open_source(
+        &self,
+        lc: &LayerConfig,
+        tables: &mut Tables,
+    ) -> Result<Arc<dyn FeatureSource>, SourceError> {
         let options = SourceOptions {
             id_property: lc.id_property.clone(),
             temporal_start: lc.temporal.as_ref().map(|t| t.start.clone()),
@@ -58,6 +65,72 @@ impl Config {
         };
         match &lc.source {
             SourceConfig::Flatgeobuf(p) => open_flatgeobuf(&self.resolve(p), &options),
+            SourceConfig::Postgis(p) => {
+                let db = (self.databases.iter())
+                    .find(|d| d.id == p.database)
+                    .ok_or_else(|| SourceError::Invalid(format!("no database `{}`", p.database)))?;
+                tables.take(db, &p.table, p.geometry.as_deref())
+            }
+        }
+    }
+}
+
+/// The tables of the configured databases, each discovered once, at its first layer.
+#[derive(Default)]
+struct Tables {
+    /// By database id: the sources found, taken by the layers that name them.
+    found: HashMap<String, Vec<Option<PostgisSource>>>,
+}
+
+impl Tables {
+    fn take(
+        &mut self,
+        db: &DatabaseConfig,
+        table: &str,
+        geometry: Option<&str>,
+    ) -> Result<Arc<dyn FeatureSource>, SourceError> {
+        if !self.found.contains_key(&db.id) {
+            let options = db.options();
+            let database = Arc::new(Database::new(&options)?);
+            let (sources, skipped) = database.discover(&options)?;
+            for s in skipped {
+                tracing::info!(database = %db.id, table = %s.table, reason = %s.reason, "table not publishable");
+            }
+            self.found
+                .insert(db.id.clone(), sources.into_iter().map(Some).collect());
+        }
+        let (schema, name) = table.split_once('.').unwrap_or(("public", table));
+        let list = self.found.get_mut(&db.id).expect("discovered above");
+        let matches = |s: &PostgisSource| {
+            let t = s.table();
+            t.schema == schema && t.name == name && geometry.is_none_or(|g| t.geometry == g)
+        };
+        let at: Vec<usize> = (list.iter().enumerate())
+            .filter(|(_, s)| s.as_ref().is_some_and(matches))
+            .map(|(i, _)| i)
+            .collect();
+        match at.as_slice() {
+            [i] => Ok(Arc::new(list[*i].take().expect("present"))),
+            [] => {
+                let known: Vec<String> = (list.iter().flatten())
+                    .map(|s| format!("{}.{}", s.table().schema, s.table().name))
+                    .collect();
+                Err(SourceError::Invalid(format!(
+                    "the database `{}` has no publishable table `{table}`{} (the tables it has: {}; run `tessera check` for those it cannot publish)",
+                    db.id,
+                    geometry
+                        .map(|g| format!(" with a geometry column `{g}`"))
+                        .unwrap_or_default(),
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )))
+            }
+            _ => Err(SourceError::Invalid(format!(
+                "`{table}` has several geometry columns: name one with `geometry = \"…\"`"
+            ))),
         }
     }
 }

@@ -16,6 +16,9 @@ pub struct Cluster {
     user: String,
     /// Set when this harness started the cluster (stopped at exit).
     data: Option<PathBuf>,
+    /// How it was started (`pg_ctl -o`) and where it logs, to start it again.
+    options: String,
+    log: PathBuf,
 }
 
 /// The installed PostgreSQL's `bin` folder (the newest).
@@ -72,20 +75,33 @@ fn free_port() -> u16 {
 impl Cluster {
     fn start() -> Cluster {
         if let Ok(url) = std::env::var("TESSERA_TEST_DATABASE_URL") {
-            let u = url.trim_end_matches('/').to_string();
-            let rest = u.strip_prefix("postgresql://").unwrap_or(&u);
-            let (user, hostport) = rest.split_once('@').unwrap_or(("postgres", rest));
-            let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
-            return Cluster {
-                base_url: u.clone(),
-                host: host.to_string(),
-                port: port.parse().unwrap(),
-                user: user.split(':').next().unwrap().to_string(),
-                data: None,
-            };
+            return Self::given(&url);
         }
+        Self::own("shared")
+    }
+
+    /// The server at a superuser's `postgresql://user@host:port` URL.
+    fn given(url: &str) -> Cluster {
+        let u = url.trim_end_matches('/').to_string();
+        let rest = u.strip_prefix("postgresql://").unwrap_or(&u);
+        let (user, hostport) = rest.split_once('@').unwrap_or(("postgres", rest));
+        let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
+        Cluster {
+            base_url: u.clone(),
+            host: host.to_string(),
+            port: port.parse().unwrap(),
+            user: user.split(':').next().unwrap().to_string(),
+            data: None,
+            options: String::new(),
+            log: PathBuf::new(),
+        }
+    }
+
+    /// A cluster of the caller's own, always started here (a test that stops and starts its
+    /// database must not disturb the others); stopped when dropped.
+    pub fn own(tag: &str) -> Cluster {
         let bin = pg_bin();
-        let dir = std::env::temp_dir().join(format!("tessera-pg-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("tessera-pg-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         if is_root() {
@@ -107,29 +123,45 @@ impl Cluster {
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             dir.display()
         );
-        let log = dir.join("postgres.log");
-        run_pg(
-            &bin.join("pg_ctl"),
-            &[
-                "-D",
-                d,
-                "-o",
-                &options,
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        );
         let c = Cluster {
             base_url: format!("postgresql://postgres@127.0.0.1:{port}"),
             host: "127.0.0.1".into(),
             port,
             user: "postgres".into(),
             data: Some(data),
+            options,
+            log: dir.join("postgres.log"),
         };
+        c.resume();
         c.psql("postgres", "select 1");
         c
+    }
+
+    /// Starts the cluster this harness made (again, after [`Cluster::pause`]).
+    pub fn resume(&self) {
+        let data = self.data.as_ref().expect("a cluster started here");
+        run_pg(
+            &pg_bin().join("pg_ctl"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &self.options,
+                "-l",
+                self.log.to_str().unwrap(),
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// Stops the server (fast: connections are cut), keeping its data.
+    pub fn pause(&self) {
+        let data = self.data.as_ref().expect("a cluster started here");
+        run_pg(
+            &pg_bin().join("pg_ctl"),
+            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
     }
 
     /// Runs SQL in database `db` with psql, stopping at the first error; its output.
@@ -224,6 +256,12 @@ impl Cluster {
                 let _ = std::fs::remove_dir_all(dir);
             }
         }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
