@@ -190,35 +190,20 @@ fn an_unreachable_database_is_named_without_its_password() {
 fn config_for(table: &str, id: &str, classificazione: &str) -> std::path::PathBuf {
     let dir = common::temp_dir();
     let text = format!(
-        r#"
-[[databases]]
-id = "territorio"
-url = "${{TESSERA_TEST_PG}}"
-statement_timeout_ms = 3000
-
-[[layers]]
-id = "{id}"
-title = "Aree a pericolosità idraulica"
-description = "Da PostGIS"
-license = {{ id = "CC-BY-4.0", url = "https://creativecommons.org/licenses/by/4.0/" }}
-attribution = "tessera, dati sintetici"
-publisher = {{ name = "Regione Toscana", ipa = "r_toscan" }}
-frequency = "annual"
-source = {{ postgis = {{ database = "territorio", table = "{table}" }} }}
-
-[layers.classificazione]
-{classificazione}
-"#
+        "[[databases]]\nid = \"territorio\"\nurl = \"${{TESSERA_TEST_PG}}\"\nstatement_timeout_ms = 3000\n{}",
+        common::layer_toml_from(
+            id,
+            &format!(r#"postgis = {{ database = "territorio", table = "{table}" }}"#),
+            classificazione,
+            ""
+        )
     );
     let p = dir.join("tessera.toml");
     std::fs::write(&p, text).unwrap();
     p
 }
 
-const PERICOLOSITA: &str = r#"struttura = ["idro_geomorfologica"]
-stato = "di_diritto"
-tipo_diritto = "pericolosita"
-atto = { strumento = "SET", descrizione = "PGRA", numero = "1", data = "2022-12-20", fase = "approvato" }"#;
+const PERICOLOSITA: &str = r#"struttura = ["idro_geomorfologica"], stato = "di_diritto", tipo_diritto = "pericolosita", atto = { strumento = "SET", descrizione = "PGRA", numero = "1", data = "2022-12-20", fase = "approvato" }"#;
 
 #[test]
 fn a_configured_table_is_published_with_its_classification() {

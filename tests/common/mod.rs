@@ -36,6 +36,16 @@ pub fn sample_config_text() -> String {
 /// A `[[layers]]` block of layer `id` from a FlatGeobuf file, with its `classificazione` (an
 /// inline table's content) and `extra` lines.
 pub fn layer_toml(id: &str, file: &Path, classificazione: &str, extra: &str) -> String {
+    layer_toml_from(
+        id,
+        &format!("flatgeobuf = \"{}\"", file.display()),
+        classificazione,
+        extra,
+    )
+}
+
+/// The same from any `source` (an inline table's content).
+pub fn layer_toml_from(id: &str, source: &str, classificazione: &str, extra: &str) -> String {
     format!(
         r#"
 [[layers]]
@@ -46,11 +56,10 @@ license = {{ id = "CC-BY-4.0", url = "https://creativecommons.org/licenses/by/4.
 attribution = "tessera, prove"
 publisher = {{ name = "Regione Toscana", ipa = "r_toscan" }}
 frequency = "annual"
-source = {{ flatgeobuf = "{}" }}
+source = {{ {source} }}
 classificazione = {{ {classificazione} }}
 {extra}
-"#,
-        file.display()
+"#
     )
 }
 
