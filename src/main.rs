@@ -94,12 +94,12 @@ fn load(config: Option<PathBuf>, sources: &[PathBuf]) -> Result<(Config, Catalog
         .add_previews(&files)
         .map_err(|e| error_chain(&e))?;
     for url in databases {
-        let skipped = catalogue
+        catalogue
             .add_database_previews(&url.to_string_lossy())
             .map_err(|e| error_chain(&e))?;
-        for s in skipped {
-            tracing::warn!(table = %s.table, reason = %s.reason, "not published");
-        }
+    }
+    for (what, why) in catalogue.unpublished() {
+        tracing::warn!(%what, %why, "found but not published");
     }
     Ok((config, catalogue))
 }
@@ -353,5 +353,11 @@ fn print_summary(config: &Config, catalogue: &Catalogue) {
             if l.meta.synthetic { " (sintetico)" } else { "" },
             extent
         );
+    }
+    if !catalogue.unpublished().is_empty() {
+        println!("found but not published:");
+        for (what, why) in catalogue.unpublished() {
+            println!("  {what}: {why}");
+        }
     }
 }

@@ -241,6 +241,23 @@ fn a_configured_table_is_published_with_its_classification() {
             .any(|l| l.name == "pericolosita")
     );
 
+    // `tessera check` lists what the database holds but cannot publish, and why.
+    let db = url.rsplit('/').next().unwrap();
+    c.psql(
+        db,
+        "create table senza_chiave as select geom from pericolosita limit 2",
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["check", "--config", config.to_str().unwrap()])
+        .env("TESSERA_TEST_PG", &url)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("public.senza_chiave.geom") && text.contains("no primary key"),
+        "{text}"
+    );
     // A table that is not there is named, with those that are.
     let config = config_for("public.nessuna", "nessuna", PERICOLOSITA);
     let e = Server::try_start_with_env(

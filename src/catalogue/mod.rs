@@ -104,6 +104,8 @@ impl Layer {
 pub struct Catalogue {
     layers: Vec<Layer>,
     by_id: HashMap<String, usize>,
+    /// Data found but not published (a table without a key…): what, and why.
+    unpublished: Vec<(String, String)>,
 }
 
 /// Opens the FlatGeobuf file at `path` as a source.
@@ -177,10 +179,7 @@ impl Catalogue {
     /// Adds a quick-look layer for every publishable geometry column of a PostGIS database
     /// (`tessera serve postgresql://…`), marked as unclassified previews; says which tables
     /// were found but not published, and why.
-    pub fn add_database_previews(
-        &mut self,
-        url: &str,
-    ) -> Result<Vec<crate::source::postgis::discover::Skipped>, CatalogueError> {
+    pub fn add_database_previews(&mut self, url: &str) -> Result<(), CatalogueError> {
         use crate::source::postgis::{Database, DatabaseOptions};
         let options = DatabaseOptions::new(url);
         let failed = |source| CatalogueError::Source {
@@ -213,7 +212,10 @@ impl Catalogue {
                 tiling: Tiling::default(),
             })?;
         }
-        Ok(skipped)
+        for s in skipped {
+            self.note_unpublished(format!("{} ({})", s.table, db.name), s.reason);
+        }
+        Ok(())
     }
 
     /// Publishes `layer`, after the others; its id must be new, and the properties its
@@ -246,6 +248,15 @@ impl Catalogue {
 
     pub fn layers(&self) -> &[Layer] {
         &self.layers
+    }
+
+    /// Notes data that was found but cannot be published, and why (for `tessera check`).
+    pub fn note_unpublished(&mut self, what: String, why: String) {
+        self.unpublished.push((what, why));
+    }
+
+    pub fn unpublished(&self) -> &[(String, String)] {
+        &self.unpublished
     }
 
     pub fn get(&self, id: &str) -> Option<&Layer> {

@@ -47,6 +47,9 @@ impl Config {
                 source,
             })?;
         }
+        for (what, why) in tables.unpublished {
+            cat.note_unpublished(what, why);
+        }
         Ok(cat)
     }
 
@@ -80,6 +83,8 @@ impl Config {
 struct Tables {
     /// By database id: the sources found, taken by the layers that name them.
     found: HashMap<String, Vec<Option<PostgisSource>>>,
+    /// Tables found that cannot be published, and why.
+    unpublished: Vec<(String, String)>,
 }
 
 impl Tables {
@@ -94,7 +99,8 @@ impl Tables {
             let database = Arc::new(Database::new(&options)?);
             let (sources, skipped) = database.discover(&options)?;
             for s in skipped {
-                tracing::info!(database = %db.id, table = %s.table, reason = %s.reason, "table not publishable");
+                let what = format!("{} (database {})", s.table, db.id);
+                self.unpublished.push((what, s.reason));
             }
             self.found
                 .insert(db.id.clone(), sources.into_iter().map(Some).collect());
