@@ -146,13 +146,44 @@ impl Tally {
         } else {
             0.0
         };
+        self.bump(grid, cx, cy, 1, cover);
+    }
+
+    /// Adds to the pixel at (`cx`, `cy`), inside the tile.
+    fn bump(&mut self, grid: &PixelGrid, cx: f64, cy: f64, count: u32, cover: f64) {
         if self.cells.is_empty() {
             (self.cols, self.rows) = (grid.cols, grid.rows);
             self.cells = vec![(0, 0.0); grid.cols as usize * grid.rows as usize];
         }
         let cell = &mut self.cells[cy as usize * self.cols as usize + cx as usize];
-        cell.0 += 1;
+        cell.0 = cell.0.saturating_add(count);
         cell.1 += cover as f32;
+    }
+
+    /// Counts `count` left-out features whose boxes' centres fall at `centre` (in the grid's
+    /// CRS) and cover `cover` of its units (square units for polygons, length for lines).
+    pub fn add_many(
+        &mut self,
+        grid: &PixelGrid,
+        centre: [f64; 2],
+        count: u32,
+        cover: f64,
+        polygonal: bool,
+    ) {
+        let Some(([cx, cy], [sx, sy])) = grid.locate(centre[0], centre[1]) else {
+            return;
+        };
+        if count == 0 || !(cx >= 0.0 && cy >= 0.0 && cx < grid.cols as f64 && cy < grid.rows as f64)
+        {
+            return;
+        }
+        let px = if polygonal {
+            cover * sx * sy
+        } else {
+            cover * (sx + sy) / 2.0
+        };
+        let px = if px.is_finite() { px.max(0.0) } else { 0.0 };
+        self.bump(grid, cx, cy, count, px);
     }
 
     /// Counts a left-out feature from its geometry (in the grid's CRS).

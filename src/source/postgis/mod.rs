@@ -12,7 +12,7 @@ pub mod sql;
 use crate::crs::Transformer;
 use crate::source::{
     Feature, FeatureId, FeatureSource, Field, Page, PixelGrid, Query, SourceError, SourceInfo,
-    Tally, TileFeatures, TileQuery, Value, too_small,
+    Tally, TileFeatures, TileQuery, Value,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use discover::Table;
@@ -427,8 +427,7 @@ impl FeatureSource for PostgisSource {
             f.bind(r.max().x),
             f.bind(r.max().y),
         );
-        // Each row's box; the rest only for what draws at least a pixel (the same test as
-        // `too_small`, in SQL, so that small features cost a box and no geometry).
+        // What draws at least a pixel: the same test as `too_small`, in SQL, on the box.
         let (px, py) = (f.bind(pixel[0]), f.bind(pixel[1]));
         let big = if pixel[0] <= 0.0 {
             "true".to_string()
@@ -436,29 +435,60 @@ impl FeatureSource for PostgisSource {
             format!("(ST_XMax(b) - ST_XMin(b)) / {px} * (ST_YMax(b) - ST_YMin(b)) / {py} >= 1")
         } else {
             format!(
-                "(ST_XMax(b) = ST_XMin(b) and ST_YMax(b) = ST_YMin(b)) or (ST_XMax(b) - ST_XMin(b)) >= {px} or (ST_YMax(b) - ST_YMin(b)) >= {py}"
+                "((ST_XMax(b) = ST_XMin(b) and ST_YMax(b) = ST_YMin(b)) or (ST_XMax(b) - ST_XMin(b)) >= {px} or (ST_YMax(b) - ST_YMin(b)) >= {py})"
             )
         };
-        let mut selected: Vec<String> = self
-            .table
-            .fields
-            .iter()
-            .map(|c| format!("case when big then {} end", sql::select(c)))
-            .collect();
-        selected.push(format!(
-            "case when big then {} end",
-            sql::geometry_wkb(&self.table)
-        ));
-        let sql = format!(
-            "select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), big, {}
-             from (select *, {big} as big from (select *, {g}::box2d as b from {}
-                   where {g} && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {srid})) s) t",
-            selected.join(", "),
+        let boxes = format!(
+            "(select {g}::box2d as b, * from {} where {g} && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {srid})) s",
             self.table.quoted(),
             srid = self.table.srid
         );
+        let drawn_sql = format!(
+            "select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), {} from {boxes} where {big}",
+            self.columns
+        );
         let client = self.db.client().await?;
-        let rows = client.query(&sql, &f.refs()).await.map_err(error)?;
+        let rows = client.query(&drawn_sql, &f.refs()).await.map_err(error)?;
+        // What draws under a pixel, counted in the database by cells of half a pixel, so
+        // that a million parcels at z6 cost a few thousand rows.
+        let cells = match &q.tally {
+            Some(grid) if pixel[0] > 0.0 => {
+                let (dx, dy) = (
+                    f.bind(r.width() / (2.0 * grid.cols.max(1) as f64)),
+                    f.bind(r.height() / (2.0 * grid.rows.max(1) as f64)),
+                );
+                let cover = if polygonal {
+                    "(ST_XMax(b) - ST_XMin(b)) * (ST_YMax(b) - ST_YMin(b))"
+                } else {
+                    "sqrt((ST_XMax(b) - ST_XMin(b)) ^ 2 + (ST_YMax(b) - ST_YMin(b)) ^ 2)"
+                };
+                let cells_sql = format!(
+                    "select floor(((ST_XMin(b) + ST_XMax(b)) / 2 - {x0}) / {dx})::int8 as i,
+                            floor(((ST_YMin(b) + ST_YMax(b)) / 2 - {y0}) / {dy})::int8 as j,
+                            count(*)::int8, sum({cover})::float8
+                     from {boxes} where not {big} group by 1, 2"
+                );
+                let rows = client.query(&cells_sql, &f.refs()).await.map_err(error)?;
+                let (dx, dy) = (
+                    r.width() / (2.0 * grid.cols.max(1) as f64),
+                    r.height() / (2.0 * grid.rows.max(1) as f64),
+                );
+                (rows.iter())
+                    .map(|row| {
+                        let (i, j): (i64, i64) = (row.get(0), row.get(1));
+                        Cell {
+                            centre: [
+                                r.min().x + (i as f64 + 0.5) * dx,
+                                r.min().y + (j as f64 + 0.5) * dy,
+                            ],
+                            count: row.get::<_, i64>(2).clamp(0, u32::MAX as i64) as u32,
+                            cover: row.get::<_, Option<f64>>(3).unwrap_or(0.0),
+                        }
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         drop(client);
         let q = q.clone();
         let this = Reader {
@@ -468,10 +498,18 @@ impl FeatureSource for PostgisSource {
             area_env: r,
         };
         // Decoding and counting are CPU work: not on the async threads.
-        tokio::task::spawn_blocking(move || this.pick(rows, &q, pixel))
+        tokio::task::spawn_blocking(move || this.pick(rows, cells, &q))
             .await
             .map_err(|e| SourceError::Internal(format!("reading a tile's rows: {e}")))?
     }
+}
+
+/// Features under a pixel, counted in the database: a cell's centre (in the table's CRS), how
+/// many, and what their boxes cover (area, or length for lines, in the table's units).
+struct Cell {
+    centre: [f64; 2],
+    count: u32,
+    cover: f64,
 }
 
 /// What picking a tile's rows needs, off the async threads.
@@ -486,8 +524,8 @@ impl Reader {
     fn pick(
         &self,
         rows: Vec<tokio_postgres::Row>,
+        cells: Vec<Cell>,
         q: &TileQuery,
-        pixel: [f64; 2],
     ) -> Result<TileFeatures, SourceError> {
         let grid: Option<PixelGrid> = q.tally.as_deref().map(|g| {
             if self.to_crs84.is_identity() {
@@ -497,19 +535,18 @@ impl Reader {
             }
         });
         let mut left_out = Tally::default();
-        let mut big: Vec<(f64, usize)> = Vec::new();
-        for (k, row) in rows.iter().enumerate() {
-            let b = [row.get::<_, f64>(0), row.get(1), row.get(2), row.get(3)];
-            let drawn: bool = row.get(4);
-            let (w, h) = (b[2] - b[0], b[3] - b[1]);
-            if !drawn || (pixel[0] > 0.0 && too_small(w, h, pixel, self.polygonal)) {
-                if let Some(g) = &grid {
-                    left_out.add(g, [b[0], b[1]], [b[2], b[3]], self.polygonal);
-                }
-                continue;
+        if let Some(g) = &grid {
+            for c in &cells {
+                left_out.add_many(g, c.centre, c.count, c.cover, self.polygonal);
             }
-            big.push((w * h, k));
         }
+        // The drawn ones, largest boxes first past `max_features` (the rest counted).
+        let mut big: Vec<(f64, usize)> = (rows.iter().enumerate())
+            .map(|(k, row)| {
+                let b = [row.get::<_, f64>(0), row.get(1), row.get(2), row.get(3)];
+                ((b[2] - b[0]) * (b[3] - b[1]), k)
+            })
+            .collect();
         if big.len() > q.max_features {
             big.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             for &(_, k) in &big[q.max_features..] {
@@ -527,7 +564,7 @@ impl Reader {
             big.sort_unstable_by_key(|b| b.1);
         }
         let features = (big.into_iter())
-            .map(|(_, k)| row_feature(&self.table, &rows[k], 5))
+            .map(|(_, k)| row_feature(&self.table, &rows[k], 4))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(TileFeatures { features, left_out })
     }
