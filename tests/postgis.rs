@@ -298,6 +298,11 @@ fn while_the_database_is_down_requests_get_503_and_the_server_recovers() {
     let (x, y) = common::geo::tile_of(9, 11.25, 43.77);
     let tile = format!("/collections/comuni/tiles/WebMercatorQuad/9/{y}/{x}");
     assert_eq!(s.get(&tile).status, 503);
+    // /health says so, without where the database is.
+    let health = s.json("/health");
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["degraded"][0]["collection"], "comuni");
+    assert!(!health.to_string().contains("127.0.0.1"), "{health}");
     c.resume();
     // Back without a restart.
     let mut ok = false;
@@ -310,4 +315,5 @@ fn while_the_database_is_down_requests_get_503_and_the_server_recovers() {
     }
     assert!(ok, "the server did not recover");
     assert_eq!(s.get(&tile).status, 200);
+    assert_eq!(s.json("/health")["status"], "ok");
 }

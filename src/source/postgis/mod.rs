@@ -49,6 +49,8 @@ pub struct Database {
     pool: Pool,
     /// Host, port and database, never the password: for messages.
     pub name: String,
+    /// Why the last read failed for want of the database, until one succeeds.
+    failing: std::sync::Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -121,7 +123,26 @@ impl Database {
             .recycle_timeout(Some(options.statement_timeout))
             .build()
             .map_err(|e| SourceError::Internal(format!("the connection pool: {e}")))?;
-        Ok(Database { pool, name })
+        Ok(Database {
+            pool,
+            name,
+            failing: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Notes whether a read found the database answering.
+    fn track<T>(&self, r: Result<T, SourceError>) -> Result<T, SourceError> {
+        let now = match &r {
+            Ok(_) => None,
+            Err(SourceError::Unavailable(_)) => {
+                Some("the database does not answer; requests get 503 until it does".to_string())
+            }
+            Err(_) => return r,
+        };
+        if let Ok(mut f) = self.failing.lock() {
+            *f = now;
+        }
+        r
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, SourceError> {
@@ -344,7 +365,26 @@ impl FeatureSource for PostgisSource {
         self.info.clone()
     }
 
+    /// The database's state as the last read found it (for `/health`; no address in it).
+    fn problem(&self) -> Option<String> {
+        self.db.failing.lock().ok()?.clone()
+    }
+
     async fn query(&self, q: &Query) -> Result<Page, SourceError> {
+        self.db.track(self.read_page(q).await)
+    }
+
+    async fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {
+        self.db.track(self.read_feature(id).await)
+    }
+
+    async fn tile_features(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
+        self.db.track(self.read_tile(q).await)
+    }
+}
+
+impl PostgisSource {
+    async fn read_page(&self, q: &Query) -> Result<Page, SourceError> {
         let mut f = Filter::default();
         f.bbox(&self.table, &q.bbox);
         for (i, v) in &q.equals {
@@ -378,7 +418,7 @@ impl FeatureSource for PostgisSource {
         })
     }
 
-    async fn feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {
+    async fn read_feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {
         let key = &self.table.fields[self.table.key];
         let mut f = Filter::default();
         let param = match key.field.kind {
@@ -399,7 +439,7 @@ impl FeatureSource for PostgisSource {
         row.map(|r| self.feature(&r)).transpose()
     }
 
-    async fn tile_features(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
+    async fn read_tile(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
         let Some(extent) = self.info.extent else {
             return Ok(TileFeatures::default());
         };
