@@ -45,6 +45,16 @@ fn served_from_postgis() -> (Server, Server) {
         db,
         "create table senza_chiave as select geom from comuni limit 3; analyze",
     );
+    // A text key, columns named like tessera's own aliases, points in Monte Mario; and a
+    // negative integer key.
+    c.psql(
+        db,
+        "create table strana (codice text primary key, b int, tessera_box text, geom geometry(Point, 3003));
+         insert into strana values ('a/1', 1, 'x', ST_SetSRID(ST_MakePoint(1681000, 4849000), 3003)),
+                                   ('b 2', 2, 'y', ST_SetSRID(ST_MakePoint(1682000, 4850000), 3003));
+         create table negativa (id int4 primary key, geom geometry(Point, 4326));
+         insert into negativa values (-5, ST_SetSRID(ST_MakePoint(11.25, 43.77), 4326))",
+    );
     let pg = Server::start(&[&url]);
     let files = Server::start(&[
         repo()
@@ -81,9 +91,25 @@ fn postgis_tables_serve_the_same_features_and_tiles_as_the_files() {
     .collect();
     assert_eq!(
         ids,
-        ["comuni", "pericolosita"],
+        ["comuni", "negativa", "pericolosita", "strana"],
         "the keyless table is not published"
     );
+    // Odd keys and names: found by key, whole-world boxes on a national CRS, tiles over them.
+    assert_eq!(
+        pg.json("/collections/strana/items/b%202")["properties"]["b"],
+        2
+    );
+    let world = pg.json("/collections/strana/items?bbox=-180,-90,180,90");
+    assert_eq!(world["numberMatched"], 2, "{world}");
+    for z in [0u32, 8, 14] {
+        // Over the point `b 2`.
+        let (x, y) = common::geo::tile_of(z, 11.26134, 43.78055);
+        let r = pg.get(&format!(
+            "/collections/strana/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        ));
+        assert_eq!(r.status, 200, "z{z}: {}", r.text());
+    }
+    assert_eq!(pg.json("/collections/negativa/items/-5")["id"], "-5");
     let meta = pg.json("/collections/pericolosita");
     assert_eq!(meta["metadati"]["anteprima"], true, "{meta}");
 

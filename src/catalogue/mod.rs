@@ -205,7 +205,8 @@ impl Catalogue {
                 path: PathBuf::from(format!("{}.{}", t.schema, t.name)),
                 message: m,
             })?;
-            let what = format!("la tabella {}.{} ({})", t.schema, t.name, db.name);
+            // Where the database lives is not for clients.
+            let what = format!("la tabella {}.{} di PostGIS", t.schema, t.name);
             self.add(Layer {
                 meta: LayerMeta::anteprima(id, &what),
                 source: Arc::new(source),

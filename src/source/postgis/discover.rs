@@ -103,6 +103,17 @@ pub async fn tables(
             (row.get(0), row.get(1), row.get(2));
         let srid: i32 = row.get(3);
         let label = format!("{schema}.{name}.{geometry}");
+        let kind: String = row.get(4);
+        if ["CURVE", "SURFACE", "TIN", "POLYHEDRAL"]
+            .iter()
+            .any(|c| kind.to_ascii_uppercase().contains(c))
+        {
+            skipped.push(Skipped {
+                table: label,
+                reason: format!("{kind} geometries (curves, surfaces) are not served yet"),
+            });
+            continue;
+        }
         if srid <= 0 {
             skipped.push(Skipped {
                 table: label,
@@ -116,7 +127,7 @@ pub async fn tables(
                 name,
                 geometry,
                 srid: srid as u32,
-                geometry_type: geometry_type(&row.get::<_, String>(4)),
+                geometry_type: geometry_type(&kind),
                 fields,
                 key,
             }),
@@ -152,6 +163,8 @@ async fn columns(
         )
         .await
         .map_err(super::error)?;
+    // Every column of the key, whatever its type: a key of several columns is no id.
+    let key_columns = rows.iter().filter(|r| r.get::<_, bool>(2)).count();
     let mut fields = Vec::new();
     let mut keys = Vec::new();
     for row in &rows {
@@ -180,6 +193,9 @@ async fn columns(
             },
             name,
         });
+    }
+    if key_columns > 1 {
+        return Ok(Err("the primary key has several columns".into()));
     }
     match keys.as_slice() {
         [(k, FieldType::Integer | FieldType::String)] => Ok(Ok((fields, *k))),

@@ -51,6 +51,7 @@ pub struct Database {
     pub name: String,
     /// Why the last read failed for want of the database, until one succeeds.
     failing: std::sync::Mutex<Option<String>>,
+    config: tokio_postgres::Config,
 }
 
 impl std::fmt::Debug for Database {
@@ -61,6 +62,10 @@ impl std::fmt::Debug for Database {
 
 /// A failure of the database, as a source error: a connection lost or refused, a timeout and
 /// a table gone are `Unavailable`; the message names no password.
+/// The start of every message that means the database is not there (down, restarting,
+/// unreachable): only those mark its layers degraded in `/health`.
+const OUTAGE: &str = "the database is not available";
+
 pub(crate) fn error(e: tokio_postgres::Error) -> SourceError {
     if let Some(db) = e.as_db_error() {
         let code = db.code().code();
@@ -73,24 +78,27 @@ pub(crate) fn error(e: tokio_postgres::Error) -> SourceError {
                 db.message()
             )),
             c if c.starts_with("08") || c.starts_with("57") || c.starts_with("53") => {
-                SourceError::Unavailable(format!("the database is not available: {}", db.message()))
+                SourceError::Unavailable(format!("{OUTAGE}: {}", db.message()))
             }
             _ => SourceError::Internal(format!("the database refused a query: {}", db.message())),
         };
     }
-    if e.is_closed() || e.to_string().contains("timed out") {
-        return SourceError::Unavailable("the connection to the database was lost".into());
+    // No answer from the server (closed, refused, timed out) is an outage; anything else
+    // (a value of the wrong type) is a bug here.
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    if e.is_closed() || io || e.to_string().contains("timed out") {
+        return SourceError::Unavailable(format!("{OUTAGE}: the connection failed"));
     }
-    SourceError::Unavailable(format!("the database is not reachable: {e}"))
+    SourceError::Internal(format!("reading from the database: {e}"))
 }
 
 fn pool_error(e: deadpool_postgres::PoolError) -> SourceError {
     match e {
         deadpool_postgres::PoolError::Backend(e) => error(e),
         deadpool_postgres::PoolError::Timeout(_) => {
-            SourceError::Unavailable("no database connection came free in time".into())
+            SourceError::Unavailable(format!("{OUTAGE}: no connection came free in time"))
         }
-        other => SourceError::Unavailable(format!("no connection to the database: {other}")),
+        other => SourceError::Unavailable(format!("{OUTAGE}: {other}")),
     }
 }
 
@@ -109,7 +117,7 @@ impl Database {
         config.connect_timeout(options.statement_timeout);
         let name = describe(&config);
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             tokio_postgres::NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -127,6 +135,7 @@ impl Database {
             pool,
             name,
             failing: std::sync::Mutex::new(None),
+            config,
         })
     }
 
@@ -134,7 +143,7 @@ impl Database {
     fn track<T>(&self, r: Result<T, SourceError>) -> Result<T, SourceError> {
         let now = match &r {
             Ok(_) => None,
-            Err(SourceError::Unavailable(_)) => {
+            Err(SourceError::Unavailable(m)) if m.starts_with(OUTAGE) => {
                 Some("the database does not answer; requests get 503 until it does".to_string())
             }
             Err(_) => return r,
@@ -157,7 +166,8 @@ impl Database {
         options: &DatabaseOptions,
     ) -> Result<(Vec<PostgisSource>, Vec<discover::Skipped>), SourceError> {
         let (db, schemas) = (self.clone(), options.schemas.clone());
-        let url = options.url.clone();
+        // The pool's settings (connect and statement timeouts), on a connection of its own.
+        let config = self.config.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -165,7 +175,8 @@ impl Database {
                 .map_err(|e| SourceError::Internal(e.to_string()))?;
             rt.block_on(async move {
                 // A connection of its own: the pool's belong to the serving runtime.
-                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                let (client, conn) = config
+                    .connect(tokio_postgres::NoTls)
                     .await
                     .map_err(|e| start_error(&db.name, e))?;
                 tokio::spawn(conn);
@@ -183,10 +194,19 @@ impl Database {
                         db.name
                     )));
                 }
-                let (tables, skipped) = discover::tables(&client, &schemas).await?;
+                let (tables, mut skipped) = discover::tables(&client, &schemas).await?;
                 let mut sources = Vec::with_capacity(tables.len());
                 for t in tables {
-                    sources.push(PostgisSource::describe(db.clone(), &client, t).await?);
+                    let label = t.label(true);
+                    match PostgisSource::describe(db.clone(), &client, t).await {
+                        Ok(s) => sources.push(s),
+                        // One table's CRS unknown here leaves the others served.
+                        Err(SourceError::Crs(e)) => skipped.push(discover::Skipped {
+                            table: label,
+                            reason: e.to_string(),
+                        }),
+                        Err(e) => return Err(e),
+                    }
                 }
                 Ok((sources, skipped))
             })
@@ -227,6 +247,8 @@ pub struct PostgisSource {
     from_crs84: Transformer,
     /// `select` list of the key, the properties and the geometry.
     columns: String,
+    /// A name for a row's box in tile queries that no column of the table has.
+    box_alias: String,
 }
 
 impl PostgisSource {
@@ -238,16 +260,14 @@ impl PostgisSource {
         let to_crs84 = Transformer::new(table.srid, 4326)?;
         let from_crs84 = Transformer::new(4326, table.srid)?;
         let g = ident(&table.geometry);
-        // The extent from the statistics when the table has been analysed, else measured.
+        // The exact extent: the statistics' estimate leaves out the edges, and tiles are
+        // read within it.
         let t = table.quoted();
         let extent_sql = format!(
-            "with e as (select coalesce(ST_EstimatedExtent($1, $2, $3), (select ST_Extent({g}) from {t})) as b)
-             select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), (select count(*) from {t}) from e"
+            "with e as (select ST_Extent({g}) as b, count(*) as n from {t})
+             select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), n from e"
         );
-        let row = client
-            .query_one(&extent_sql, &[&table.schema, &table.name, &table.geometry])
-            .await
-            .map_err(error)?;
+        let row = client.query_one(&extent_sql, &[]).await.map_err(error)?;
         let count: i64 = row.get(4);
         let extent = match (row.get::<_, Option<f64>>(0), count) {
             (Some(x0), n) if n > 0 => {
@@ -286,6 +306,10 @@ impl PostgisSource {
             to_crs84,
             from_crs84,
             columns: columns.join(", "),
+            box_alias: (0..)
+                .map(|k| format!("tessera_box{k}"))
+                .find(|a| table.fields.iter().all(|c| &c.name != a) && a != &table.geometry)
+                .unwrap_or_default(),
             table,
         })
     }
@@ -321,7 +345,8 @@ fn row_feature(
         properties.push(value(row, at + i, c.field.kind));
     }
     let id = match &properties[table.key] {
-        Value::Int(i) => FeatureId::Int(*i as u64),
+        Value::Int(i) if *i >= 0 => FeatureId::Int(*i as u64),
+        Value::Int(i) => FeatureId::String(i.to_string()),
         Value::String(s) => FeatureId::String(s.clone()),
         // A key is never null; a key of another type is refused at discovery.
         other => FeatureId::String(format!("{other:?}")),
@@ -336,20 +361,24 @@ fn row_feature(
 
 fn value(row: &tokio_postgres::Row, i: usize, kind: crate::source::FieldType) -> Value {
     use crate::source::FieldType;
+    // A value that does not read as its type (text that is not UTF-8 in a SQL_ASCII
+    // database) is null rather than a failure; so is a NaN, which JSON cannot hold.
     match kind {
-        FieldType::Integer => row.get::<_, Option<i64>>(i).map_or(Value::Null, Value::Int),
-        FieldType::Number => row
-            .get::<_, Option<f64>>(i)
+        FieldType::Integer => {
+            (row.try_get::<_, Option<i64>>(i).ok().flatten()).map_or(Value::Null, Value::Int)
+        }
+        FieldType::Number => (row.try_get::<_, Option<f64>>(i).ok().flatten())
+            .filter(|v| v.is_finite())
             .map_or(Value::Null, Value::Float),
-        FieldType::Boolean => row
-            .get::<_, Option<bool>>(i)
-            .map_or(Value::Null, Value::Bool),
-        FieldType::String | FieldType::DateTime => row
-            .get::<_, Option<String>>(i)
+        FieldType::Boolean => {
+            (row.try_get::<_, Option<bool>>(i).ok().flatten()).map_or(Value::Null, Value::Bool)
+        }
+        FieldType::String | FieldType::DateTime => (row.try_get::<_, Option<String>>(i).ok())
+            .flatten()
             .map_or(Value::Null, Value::String),
-        FieldType::Other => row
-            .get::<_, Option<String>>(i)
-            .map_or(Value::Null, Value::Json),
+        FieldType::Other => {
+            (row.try_get::<_, Option<String>>(i).ok().flatten()).map_or(Value::Null, Value::Json)
+        }
     }
 }
 
@@ -383,10 +412,27 @@ impl FeatureSource for PostgisSource {
     }
 }
 
+/// How far past the extent boxes are cut, in degrees (about 10 cm): the extent went through
+/// one reprojection here and the boxes go through PostGIS's, and a feature on the extent's
+/// edge must not fall between them.
+const EDGE: f64 = 1e-6;
+
 impl PostgisSource {
+    /// The extent, a hair larger ([`EDGE`]).
+    fn reach(&self) -> Option<Rect<f64>> {
+        self.info.extent.map(|e| crate::crs::grow(e, EDGE))
+    }
+
     async fn read_page(&self, q: &Query) -> Result<Page, SourceError> {
         let mut f = Filter::default();
-        f.bbox(&self.table, &q.bbox);
+        // Boxes cut to the data first: a world box has no image in a national CRS.
+        let boxes: Vec<Rect<f64>> = (q.bbox.iter())
+            .filter_map(|b| crate::crs::intersection(b, &self.reach()?))
+            .collect();
+        if !q.bbox.is_empty() && boxes.is_empty() {
+            f.conditions.push("false".into());
+        }
+        f.bbox(&self.table, &boxes);
         for (i, v) in &q.equals {
             f.equals(&self.table.fields[*i], v);
         }
@@ -421,18 +467,19 @@ impl PostgisSource {
     async fn read_feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {
         let key = &self.table.fields[self.table.key];
         let mut f = Filter::default();
+        // The key column as it is, so that its index serves the lookup.
         let param = match key.field.kind {
             crate::source::FieldType::Integer => match id.parse::<i64>() {
-                Ok(i) if i.to_string() == id => f.bind(i),
+                Ok(i) if i.to_string() == id => format!("{}::int8", f.bind(i)),
                 _ => return Ok(None),
             },
-            _ => f.bind(id.to_string()),
+            _ => format!("{}::text", f.bind(id.to_string())),
         };
         let sql = format!(
             "select {} from {} where {} = {param}",
             self.columns,
             self.table.quoted(),
-            sql::select(key)
+            ident(&key.name)
         );
         let client = self.db.client().await?;
         let row = client.query_opt(&sql, &f.refs()).await.map_err(error)?;
@@ -443,7 +490,8 @@ impl PostgisSource {
         let Some(extent) = self.info.extent else {
             return Ok(TileFeatures::default());
         };
-        let Some(clipped) = crate::crs::intersection(&q.bbox, &extent) else {
+        let Some(clipped) = crate::crs::intersection(&q.bbox, &crate::crs::grow(extent, EDGE))
+        else {
             return Ok(TileFeatures::default());
         };
         let area = self.from_crs84.area(clipped)?;
@@ -460,6 +508,7 @@ impl PostgisSource {
         };
         let polygonal = matches!(self.info.geometry_type.as_str(), "Polygon" | "MultiPolygon");
         let g = ident(&self.table.geometry);
+        let bx = ident(&self.box_alias);
         let mut f = Filter::default();
         let (x0, y0, x1, y1) = (
             f.bind(r.min().x),
@@ -467,24 +516,29 @@ impl PostgisSource {
             f.bind(r.max().x),
             f.bind(r.max().y),
         );
-        // What draws at least a pixel: the same test as `too_small`, in SQL, on the box.
-        let (px, py) = (f.bind(pixel[0]), f.bind(pixel[1]));
+        // What draws at least a pixel: the same test as `too_small`, in SQL, on the box
+        // (named so that no column of the table can be mistaken for it).
         let big = if pixel[0] <= 0.0 {
             "true".to_string()
-        } else if polygonal {
-            format!("(ST_XMax(b) - ST_XMin(b)) / {px} * (ST_YMax(b) - ST_YMin(b)) / {py} >= 1")
         } else {
-            format!(
-                "((ST_XMax(b) = ST_XMin(b) and ST_YMax(b) = ST_YMin(b)) or (ST_XMax(b) - ST_XMin(b)) >= {px} or (ST_YMax(b) - ST_YMin(b)) >= {py})"
-            )
+            let (px, py) = (f.bind(pixel[0]), f.bind(pixel[1]));
+            let (w, h) = (
+                format!("(ST_XMax({bx}) - ST_XMin({bx}))"),
+                format!("(ST_YMax({bx}) - ST_YMin({bx}))"),
+            );
+            if polygonal {
+                format!("{w} / {px} * {h} / {py} >= 1")
+            } else {
+                format!("(({w} = 0 and {h} = 0) or {w} >= {px} or {h} >= {py})")
+            }
         };
         let boxes = format!(
-            "(select {g}::box2d as b, * from {} where {g} && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {srid})) s",
+            "(select {g}::box2d as {bx}, * from {} where {g} && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {srid})) s",
             self.table.quoted(),
             srid = self.table.srid
         );
         let drawn_sql = format!(
-            "select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), {} from {boxes} where {big}",
+            "select ST_XMin({bx}), ST_YMin({bx}), ST_XMax({bx}), ST_YMax({bx}), {} from {boxes} where {big}",
             self.columns
         );
         let client = self.db.client().await?;
@@ -498,32 +552,29 @@ impl PostgisSource {
                     f.bind(r.height() / (2.0 * grid.rows.max(1) as f64)),
                 );
                 let cover = if polygonal {
-                    "(ST_XMax(b) - ST_XMin(b)) * (ST_YMax(b) - ST_YMin(b))"
+                    format!("(ST_XMax({bx}) - ST_XMin({bx})) * (ST_YMax({bx}) - ST_YMin({bx}))")
                 } else {
-                    "sqrt((ST_XMax(b) - ST_XMin(b)) ^ 2 + (ST_YMax(b) - ST_YMin(b)) ^ 2)"
+                    format!(
+                        "sqrt((ST_XMax({bx}) - ST_XMin({bx})) ^ 2 + (ST_YMax({bx}) - ST_YMin({bx})) ^ 2)"
+                    )
                 };
+                // Each cell is placed at its features' mean centre, not its own: cells need
+                // not line up with pixels, and one across a tile's edge splits right.
+                let (cx, cy) = (
+                    format!("(ST_XMin({bx}) + ST_XMax({bx})) / 2"),
+                    format!("(ST_YMin({bx}) + ST_YMax({bx})) / 2"),
+                );
                 let cells_sql = format!(
-                    "select floor(((ST_XMin(b) + ST_XMax(b)) / 2 - {x0}) / {dx})::int8 as i,
-                            floor(((ST_YMin(b) + ST_YMax(b)) / 2 - {y0}) / {dy})::int8 as j,
-                            count(*)::int8, sum({cover})::float8
-                     from {boxes} where not {big} group by 1, 2"
+                    "select avg({cx})::float8, avg({cy})::float8, count(*)::int8, sum({cover})::float8
+                     from {boxes} where not {big}
+                     group by floor(({cx} - {x0}) / {dx}), floor(({cy} - {y0}) / {dy})"
                 );
                 let rows = client.query(&cells_sql, &f.refs()).await.map_err(error)?;
-                let (dx, dy) = (
-                    r.width() / (2.0 * grid.cols.max(1) as f64),
-                    r.height() / (2.0 * grid.rows.max(1) as f64),
-                );
                 (rows.iter())
-                    .map(|row| {
-                        let (i, j): (i64, i64) = (row.get(0), row.get(1));
-                        Cell {
-                            centre: [
-                                r.min().x + (i as f64 + 0.5) * dx,
-                                r.min().y + (j as f64 + 0.5) * dy,
-                            ],
-                            count: row.get::<_, i64>(2).clamp(0, u32::MAX as i64) as u32,
-                            cover: row.get::<_, Option<f64>>(3).unwrap_or(0.0),
-                        }
+                    .map(|row| Cell {
+                        centre: [row.get(0), row.get(1)],
+                        count: row.get::<_, i64>(2).clamp(0, u32::MAX as i64) as u32,
+                        cover: row.get::<_, Option<f64>>(3).unwrap_or(0.0),
                     })
                     .collect()
             }

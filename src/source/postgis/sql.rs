@@ -86,7 +86,9 @@ impl Filter {
     pub fn equals(&mut self, c: &Column, v: &Value) {
         let q = ident(&c.name);
         let cond = match (c.field.kind, v) {
-            (FieldType::Integer | FieldType::Number, Value::Int(i)) => {
+            // The column as it is, against a widened value: exact, and an index can serve.
+            (FieldType::Integer, Value::Int(i)) => format!("{q} = {}::int8", self.bind(*i)),
+            (FieldType::Number, Value::Int(i)) => {
                 format!("{q}::float8 = {}", self.bind(*i as f64))
             }
             (FieldType::Integer | FieldType::Number, Value::Float(f)) => {
