@@ -343,3 +343,45 @@ fn while_the_database_is_down_requests_get_503_and_the_server_recovers() {
     assert_eq!(s.get(&tile).status, 200);
     assert_eq!(s.json("/health")["status"], "ok");
 }
+
+#[test]
+fn a_query_over_the_statement_timeout_gets_503_in_time() {
+    let c = cluster();
+    let url = c.database("timeout");
+    c.load(
+        &url,
+        &repo().join("sample-data/comuni_toscana.fgb"),
+        "comuni",
+        None,
+    );
+    let dir = common::temp_dir();
+    let config = dir.join("tessera.toml");
+    let text = format!(
+        "[[databases]]\nid = \"t\"\nurl = \"{url}\"\nstatement_timeout_ms = 500\n{}",
+        common::layer_toml_from(
+            "comuni",
+            r#"postgis = { database = "t", table = "comuni" }"#,
+            r#"struttura = ["base"], stato = "di_fatto""#,
+            ""
+        )
+    );
+    std::fs::write(&config, text).unwrap();
+    let s = Server::start(&["--config", config.to_str().unwrap()]);
+    assert_eq!(s.get("/collections/comuni/items?limit=1").status, 200);
+    // Another session holds the table locked for 4 s: reads wait, until the timeout.
+    let mut lock = std::process::Command::new("psql")
+        .args(["-X", "-q", "--dbname", &url, "-c"])
+        .arg("begin; lock table comuni in access exclusive mode; select pg_sleep(4); commit")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    let r = s.get("/collections/comuni/items?limit=1");
+    let took = started.elapsed();
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(took < std::time::Duration::from_secs(3), "{took:?}");
+    // A timeout is no outage: the database still answers.
+    assert_ne!(s.json("/health")["status"], "degraded");
+    lock.wait().unwrap();
+    assert_eq!(s.get("/collections/comuni/items?limit=1").status, 200);
+}
