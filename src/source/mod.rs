@@ -220,6 +220,39 @@ pub struct TileQuery {
     pub tally: Option<Arc<PixelGrid>>,
 }
 
+impl TileQuery {
+    /// A pixel in the units of a source's CRS, over `clipped` (the query box cut to the data,
+    /// in CRS84) whose image there has `envelope`: for a projected CRS, the short side, so
+    /// that nothing visible is skipped.
+    pub fn pixel_in(&self, clipped: &Rect<f64>, envelope: &Rect<f64>, identity: bool) -> [f64; 2] {
+        if identity {
+            self.pixel
+        } else if clipped.width() > 0.0 && clipped.height() > 0.0 {
+            let per_degree =
+                (envelope.width() / clipped.width()).min(envelope.height() / clipped.height());
+            let side = self.pixel[0].min(self.pixel[1]) * per_degree;
+            [side, side]
+        } else {
+            [0.0, 0.0]
+        }
+    }
+
+    /// The tile's pixels seen from a source's CRS over `envelope` (`to_crs84` its way to
+    /// CRS84), so that counting a feature reprojects nothing; `None` when nothing is counted.
+    pub fn grid_in(
+        &self,
+        envelope: Rect<f64>,
+        to_crs84: &crate::crs::Transformer,
+    ) -> Option<std::borrow::Cow<'_, PixelGrid>> {
+        let g = self.tally.as_deref()?;
+        Some(if to_crs84.is_identity() {
+            std::borrow::Cow::Borrowed(g)
+        } else {
+            std::borrow::Cow::Owned(g.reframed(envelope, |x, y| to_crs84.point(x, y).ok()))
+        })
+    }
+}
+
 /// What a source gives for one tile.
 #[derive(Debug, Clone, Default)]
 pub struct TileFeatures {

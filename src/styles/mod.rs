@@ -215,7 +215,22 @@ pub fn draw(layer: &Layer, symbol: &Symbol, source: &str, tiled: bool) -> Vec<Js
     } else {
         1.0
     };
-    let densities = || DENSITY.iter().enumerate().filter(|_| tiled);
+    // The stand-ins of a geometry type, one layer per density class, painted by `paint`
+    // with the class's opacity (none on GeoJSON, which has no stand-ins).
+    let densities = |prefix: &str, kind: &str, geometry: &str, paint: &dyn Fn(f64) -> Json| {
+        (DENSITY.iter().enumerate())
+            .filter(|_| tiled)
+            .map(|(k, class)| {
+                let mut d = common(
+                    &format!("{prefix}-{}", k + 1),
+                    kind,
+                    stand_ins(geometry, *class),
+                );
+                d["paint"] = paint(class.2 * faint);
+                d
+            })
+            .collect::<Vec<Json>>()
+    };
     let kinds = Kinds::of(&layer.source.info().geometry_type);
     let dash = symbol.dash();
     let mut out = Vec::new();
@@ -247,15 +262,12 @@ pub fn draw(layer: &Layer, symbol: &Symbol, source: &str, tiled: bool) -> Vec<Js
             line["paint"]["line-dasharray"] = json!(d);
         }
         out.push(line);
-        for (k, class) in densities() {
-            let mut d = common(
-                &format!("densita-{}", k + 1),
-                "fill",
-                stand_ins("Polygon", *class),
-            );
-            d["paint"] = json!({"fill-color": colour, "fill-opacity": class.2 * faint});
-            out.push(d);
-        }
+        out.extend(densities(
+            "densita",
+            "fill",
+            "Polygon",
+            &|o| json!({"fill-color": colour, "fill-opacity": o}),
+        ));
     }
     if kinds.lines {
         let mut line = common("linea", "line", own("LineString"));
@@ -266,16 +278,12 @@ pub fn draw(layer: &Layer, symbol: &Symbol, source: &str, tiled: bool) -> Vec<Js
         }
         line["layout"] = json!({"line-cap": "round", "line-join": "round"});
         out.push(line);
-        for (k, class) in densities() {
-            let mut d = common(
-                &format!("linea-densita-{}", k + 1),
-                "line",
-                stand_ins("LineString", *class),
-            );
-            d["paint"] =
-                json!({"line-color": colour, "line-width": 1.5, "line-opacity": class.2 * faint});
-            out.push(d);
-        }
+        out.extend(densities(
+            "linea-densita",
+            "line",
+            "LineString",
+            &|o| json!({"line-color": colour, "line-width": 1.5, "line-opacity": o}),
+        ));
     }
     if kinds.points {
         let mut circle = common("punto", "circle", own("Point"));
@@ -296,15 +304,12 @@ pub fn draw(layer: &Layer, symbol: &Symbol, source: &str, tiled: bool) -> Vec<Js
             })
         };
         out.push(circle);
-        for (k, class) in densities() {
-            let mut d = common(
-                &format!("punto-densita-{}", k + 1),
-                "circle",
-                stand_ins("Point", *class),
-            );
-            d["paint"] = json!({"circle-color": colour, "circle-radius": 2, "circle-opacity": class.2 * faint});
-            out.push(d);
-        }
+        out.extend(densities(
+            "punto-densita",
+            "circle",
+            "Point",
+            &|o| json!({"circle-color": colour, "circle-radius": 2, "circle-opacity": o}),
+        ));
     }
     out
 }

@@ -43,18 +43,24 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Runs a PostgreSQL tool, as the `postgres` user when we are root (initdb refuses root).
-fn run_pg(tool: &Path, args: &[&str]) {
-    let out = if is_root() {
-        Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(tool)
-            .args(args)
-            .output()
+/// A PostgreSQL tool, run as the `postgres` user when we are root (initdb refuses root).
+fn pg_command(tool: &Path, args: &[&str]) -> Command {
+    let mut c = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(tool);
+        c
     } else {
-        Command::new(tool).args(args).output()
-    }
-    .unwrap_or_else(|e| panic!("{}: {e}", tool.display()));
+        Command::new(tool)
+    };
+    c.args(args);
+    c
+}
+
+/// Runs a PostgreSQL tool; it must succeed.
+fn run_pg(tool: &Path, args: &[&str]) {
+    let out = pg_command(tool, args)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", tool.display()));
     assert!(
         out.status.success(),
         "{} {args:?} failed:\n{}{}",
@@ -242,16 +248,7 @@ impl Cluster {
     fn stop(&self) {
         if let Some(data) = &self.data {
             let args = ["-D", data.to_str().unwrap(), "-m", "immediate", "stop"];
-            let pg_ctl = pg_bin().join("pg_ctl");
-            let _ = if is_root() {
-                Command::new("runuser")
-                    .args(["-u", "postgres", "--"])
-                    .arg(pg_ctl)
-                    .args(args)
-                    .output()
-            } else {
-                Command::new(pg_ctl).args(args).output()
-            };
+            let _ = pg_command(&pg_bin().join("pg_ctl"), &args).output();
             if let Some(dir) = data.parent() {
                 let _ = std::fs::remove_dir_all(dir);
             }

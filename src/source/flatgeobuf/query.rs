@@ -4,14 +4,12 @@
 use super::decode::intersection;
 use super::{FlatGeobuf, MATCH_CACHE_ENTRIES};
 use crate::source::{
-    Cancel, Feature, Page, PixelGrid, Query, SourceError, Tally, TileFeatures, TileQuery, Value,
-    too_small,
+    Cancel, Feature, Page, Query, SourceError, Tally, TileFeatures, TileQuery, Value, too_small,
 };
 use crate::temporal::Interval;
 use ::flatgeobuf::GeometryType;
 use geo::{Contains, CoordsIter, Intersects};
 use geo_types::{Coord, Rect};
-use std::borrow::Cow;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -202,26 +200,8 @@ impl FlatGeobuf {
         };
         let area = self.from_crs84.area(clipped)?;
         let r = area.envelope;
-        // A pixel in storage units; for a projected CRS, on the short side of the box so that
-        // nothing visible is dropped.
-        let pixel = if self.from_crs84.is_identity() {
-            q.pixel
-        } else if clipped.width() > 0.0 && clipped.height() > 0.0 {
-            let per_degree = (r.width() / clipped.width()).min(r.height() / clipped.height());
-            let side = q.pixel[0].min(q.pixel[1]) * per_degree;
-            [side, side]
-        } else {
-            [0.0, 0.0]
-        };
-        // The tile's pixels in storage coordinates, so that counting a feature reprojects
-        // nothing.
-        let grid: Option<Cow<PixelGrid>> = q.tally.as_deref().map(|g| {
-            if self.to_crs84.is_identity() {
-                Cow::Borrowed(g)
-            } else {
-                Cow::Owned(g.reframed(r, |x, y| self.to_crs84.point(x, y).ok()))
-            }
-        });
+        let pixel = q.pixel_in(&clipped, &r, self.from_crs84.is_identity());
+        let grid = q.grid_in(r, &self.to_crs84);
         let mut left_out = Tally::default();
         let mut count = |b: &[f64; 4], polygonal: bool| {
             if let Some(g) = &grid {

@@ -11,8 +11,8 @@ pub mod sql;
 
 use crate::crs::Transformer;
 use crate::source::{
-    Feature, FeatureId, FeatureSource, Field, Page, PixelGrid, Query, SourceError, SourceInfo,
-    Tally, TileFeatures, TileQuery, Value,
+    Feature, FeatureId, FeatureSource, Field, Page, Query, SourceError, SourceInfo, Tally,
+    TileFeatures, TileQuery, Value,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use discover::Table;
@@ -496,16 +496,7 @@ impl PostgisSource {
         };
         let area = self.from_crs84.area(clipped)?;
         let r = area.envelope;
-        // A pixel in the table's units, on the short side for a projected CRS (as for files).
-        let pixel = if self.from_crs84.is_identity() {
-            q.pixel
-        } else if clipped.width() > 0.0 && clipped.height() > 0.0 {
-            let per_degree = (r.width() / clipped.width()).min(r.height() / clipped.height());
-            let side = q.pixel[0].min(q.pixel[1]) * per_degree;
-            [side, side]
-        } else {
-            [0.0, 0.0]
-        };
+        let pixel = q.pixel_in(&clipped, &r, self.from_crs84.is_identity());
         let polygonal = matches!(self.info.geometry_type.as_str(), "Polygon" | "MultiPolygon");
         let g = ident(&self.table.geometry);
         let bx = ident(&self.box_alias);
@@ -618,13 +609,7 @@ impl Reader {
         cells: Vec<Cell>,
         q: &TileQuery,
     ) -> Result<TileFeatures, SourceError> {
-        let grid: Option<PixelGrid> = q.tally.as_deref().map(|g| {
-            if self.to_crs84.is_identity() {
-                g.clone()
-            } else {
-                g.reframed(self.area_env, |x, y| self.to_crs84.point(x, y).ok())
-            }
-        });
+        let grid = q.grid_in(self.area_env, &self.to_crs84);
         let mut left_out = Tally::default();
         if let Some(g) = &grid {
             for c in &cells {
