@@ -46,6 +46,11 @@ enum Command {
         #[arg(long, short, env = "TESSERA_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Work on a PostGIS database's `tessera` schema.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Write the MapLibre styles (`tutto` and one per struttura) into a folder, for clients
     /// that load a style from a file; their tiles point at the server.
     Styles {
@@ -58,6 +63,23 @@ enum Command {
         /// Folder to write `tutto.json` and `<struttura>.json` into.
         #[arg(long, short)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Create or migrate the `tessera` schema (the layers' classification and metadata, in
+    /// `tessera.layers`) and install the triggers that notify tessera of changed rows on every
+    /// geometry table; safe to run again, e.g. after adding tables.
+    Init {
+        /// The databases of this configuration (all, or the one given with --database).
+        #[arg(long, short, env = "TESSERA_CONFIG")]
+        config: Option<PathBuf>,
+        /// The id of one `[[databases]]` entry of the configuration.
+        #[arg(long)]
+        database: Option<String>,
+        /// A connection string (`postgresql://user@host/db`) instead of a configuration.
+        url: Option<String>,
     },
 }
 
@@ -141,6 +163,20 @@ fn main() -> ExitCode {
                 print_summary(&config, &catalogue);
                 ExitCode::SUCCESS
             }
+            Err(e) => {
+                eprintln!("tessera: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Db {
+            command:
+                DbCommand::Init {
+                    config,
+                    database,
+                    url,
+                },
+        } => match db_init(config, database.as_deref(), url.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tessera: {e}");
                 ExitCode::FAILURE
@@ -317,6 +353,63 @@ async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), Str
         .map_err(|e| e.to_string())
 }
 
+/// `tessera db init`: the databases named, each brought to the current schema, with a report.
+fn db_init(config: Option<PathBuf>, id: Option<&str>, url: Option<&str>) -> Result<(), String> {
+    use tessera::source::postgis::{Database, DatabaseOptions};
+    let targets: Vec<(String, DatabaseOptions)> = match (url, config) {
+        (Some(_), Some(_)) => return Err("give a connection string or --config, not both".into()),
+        (Some(u), None) => vec![("the database".into(), DatabaseOptions::new(u))],
+        (None, Some(path)) => {
+            let config = Config::load(&path).map_err(|e| e.to_string())?;
+            let chosen: Vec<_> = (config.databases.iter())
+                .filter(|d| id.is_none_or(|i| d.id == i))
+                .map(|d| (format!("database {}", d.id), d.options()))
+                .collect();
+            if chosen.is_empty() {
+                return Err(match id {
+                    Some(i) => format!("{} has no [[databases]] entry `{i}`", path.display()),
+                    None => format!("{} has no [[databases]]", path.display()),
+                });
+            }
+            chosen
+        }
+        (None, None) => {
+            return Err(
+                "name the database: a postgresql:// connection string, or --config FILE".into(),
+            );
+        }
+    };
+    for (name, options) in targets {
+        let db = std::sync::Arc::new(Database::new(&options).map_err(|e| e.to_string())?);
+        let report = db
+            .init(&options)
+            .map_err(|e| format!("{name} ({}): {e}", db.name))?;
+        if report.from == report.to {
+            println!(
+                "{name}: the tessera schema is up to date (version {})",
+                report.to
+            );
+        } else if report.from == 0 {
+            println!("{name}: created the tessera schema (version {})", report.to);
+        } else {
+            println!(
+                "{name}: migrated the tessera schema from version {} to {}",
+                report.from, report.to
+            );
+        }
+        for t in &report.followed {
+            println!("  {t}: changes notified");
+        }
+        for (t, why) in &report.not_followed {
+            println!("  {t}: changes not notified ({why})");
+        }
+        println!(
+            "  declare each table's classification in tessera.layers (grant the role tessera serves with: usage on schema tessera, select on tessera.layers)"
+        );
+    }
+    Ok(())
+}
+
 fn print_summary(config: &Config, catalogue: &Catalogue) {
     if let Some(p) = &config.path {
         println!("{}: valid", p.display());
@@ -358,6 +451,12 @@ fn print_summary(config: &Config, catalogue: &Catalogue) {
         println!("found but not published:");
         for (what, why) in catalogue.unpublished() {
             println!("  {what}: {why}");
+        }
+    }
+    if !catalogue.conflicts().is_empty() {
+        println!("declared twice:");
+        for (layer, how) in catalogue.conflicts() {
+            println!("  {layer}: {how}");
         }
     }
 }

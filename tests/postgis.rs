@@ -385,3 +385,192 @@ fn a_query_over_the_statement_timeout_gets_503_in_time() {
     lock.wait().unwrap();
     assert_eq!(s.get("/collections/comuni/items?limit=1").status, 200);
 }
+
+/// Runs the tessera binary with `args` (and `TESSERA_TEST_PG` = `url`); its status and stdout.
+fn tessera(args: &[&str], url: &str) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .env("TESSERA_TEST_PG", url)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// A row of `tessera.layers` for `table`, as `id`, with the classification columns given.
+fn declare(id: &str, table: &str, title: &str, classification: &str) -> String {
+    let (columns, values) = classification.split_once(" = ").unwrap();
+    format!(
+        "insert into tessera.layers (id, table_name, title, description, license_id, license_url,
+             attribution, publisher_name, publisher_ipa, {columns})
+         values ('{id}', '{table}', '{title}', 'Dichiarato nel database', 'CC-BY-4.0',
+             'https://creativecommons.org/licenses/by/4.0/', 'Unione dei Comuni', 'Unione dei Comuni',
+             'u_prova', {values})"
+    )
+}
+
+#[test]
+fn a_classification_declared_in_the_database_publishes_its_table() {
+    let c = cluster();
+    let url = c.database("declared");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    c.load(
+        &url,
+        &repo().join("sample-data/comuni_toscana.fgb"),
+        "comuni",
+        None,
+    );
+    c.load(
+        &url,
+        &repo().join("sample-data/pericolosita_idraulica.fgb"),
+        "pericolosita",
+        Some(3003),
+    );
+    c.psql(
+        &db,
+        "create table bozze (id serial primary key, geom geometry(Point, 4326));
+         insert into bozze (geom) values (ST_SetSRID(ST_MakePoint(11.25, 43.77), 4326))",
+    );
+
+    // `db init` creates the schema and follows every table; again, it finds it up to date.
+    let (ok, out) = tessera(&["db", "init", &url], &url);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("created the tessera schema (version 1)"),
+        "{out}"
+    );
+    assert!(out.contains("public.comuni: changes notified"), "{out}");
+    let (ok, out) = tessera(&["db", "init", &url], &url);
+    assert!(ok && out.contains("up to date"), "{out}");
+    assert_eq!(
+        c.psql(
+            &db,
+            "select count(*) from tessera.strutture where id = 'agro_forestale'"
+        ),
+        "1"
+    );
+
+    // The database holds the taxonomy: a value outside it, or a di_diritto row without its
+    // act, is refused where it is written (as QGIS would be told when saving).
+    let e = c
+        .try_psql(
+            &db,
+            &declare("x", "bozze", "X", "struttura, stato = 'boschi', 'di_fatto'"),
+        )
+        .unwrap_err();
+    assert!(e.contains("foreign key"), "{e}");
+    let e = c
+        .try_psql(
+            &db,
+            &declare("x", "bozze", "X", "struttura, stato = 'base', 'di_diritto'"),
+        )
+        .unwrap_err();
+    assert!(e.contains("stato_e_atto"), "{e}");
+    let e = c
+        .try_psql(
+            &db,
+            &declare(
+                "x",
+                "bozze",
+                "X",
+                "struttura, altre_strutture, stato = 'base', '{boschi}', 'di_fatto'",
+            ),
+        )
+        .unwrap_err();
+    assert!(e.contains("altre_strutture_valide"), "{e}");
+
+    c.psql(
+        &db,
+        &declare(
+            "comuni-db",
+            "comuni",
+            "Comuni",
+            "struttura, altre_strutture, stato = 'base', '{insediativa}', 'di_fatto'",
+        ),
+    );
+    c.psql(
+        &db,
+        &declare(
+            "pericolosita-db",
+            "pericolosita",
+            "Pericolosità dal database",
+            "struttura, stato, tipo_diritto, atto_strumento, atto_descrizione, atto_numero, atto_data, atto_fase
+             = 'idro_geomorfologica', 'di_diritto', 'pericolosita', 'SET', 'PGRA', '7', '2022-12-20', 'approvato'",
+        ),
+    );
+
+    // Served from the connection string: the declared tables classified, the other a preview.
+    let s = Server::start(&[&url]);
+    let comuni = s.json("/collections/comuni-db");
+    assert_eq!(comuni["title"], "Comuni", "{comuni}");
+    assert_eq!(
+        comuni["classificazione"]["struttura"],
+        serde_json::json!(["base", "insediativa"]),
+        "{comuni}"
+    );
+    assert_eq!(comuni["metadati"]["anteprima"], false);
+    let p = s.json("/collections/pericolosita-db");
+    assert_eq!(p["classificazione"]["tipo_diritto"], "pericolosita", "{p}");
+    assert_eq!(p["classificazione"]["atto"]["numero"], "7", "{p}");
+    assert_eq!(s.json("/collections/bozze")["metadati"]["anteprima"], true);
+    let (x, y) = common::geo::tile_of(8, 11.25, 43.77);
+    let r = s.get(&format!(
+        "/strutture/insediativa/tiles/WebMercatorQuad/8/{y}/{x}"
+    ));
+    assert_eq!(r.status, 200);
+    assert!(mvt::decode(&r.body).iter().any(|l| l.name == "comuni-db"));
+    drop(s);
+
+    // With a configuration declaring pericolosita too, the configuration wins and `check`
+    // names the conflict; comuni comes from the database; bozze is not public by default.
+    let config = config_for("public.pericolosita", "pericolosita", PERICOLOSITA);
+    let (ok, out) = tessera(&["check", "--config", config.to_str().unwrap()], &url);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("declared twice")
+            && out.contains("tessera.layers `pericolosita-db`")
+            && out.contains("id, title, description"),
+        "{out}"
+    );
+    assert!(out.contains("comuni-db"), "{out}");
+    assert!(
+        out.contains("public.bozze") && out.contains("not classified"),
+        "{out}"
+    );
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .unwrap();
+    assert_eq!(s.get("/collections/pericolosita-db").status, 404);
+    assert_eq!(
+        s.json("/collections/pericolosita")["classificazione"]["atto"]["numero"],
+        "1"
+    );
+    assert_eq!(s.json("/collections/comuni-db")["title"], "Comuni");
+    assert_eq!(s.get("/collections/bozze").status, 404);
+    drop(s);
+
+    // A row that slipped past the constraints (dropped by hand) is checked as the
+    // configuration is: its table is only a preview, and `check` says why.
+    c.psql(
+        &db,
+        &format!(
+            "alter table tessera.layers drop constraint stato_e_atto;
+             {}",
+            declare(
+                "bozze-db",
+                "bozze",
+                "Bozze",
+                "struttura, stato = 'base', 'di_diritto'"
+            )
+        ),
+    );
+    let (ok, out) = tessera(&["check", "--config", config.to_str().unwrap()], &url);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("tessera.layers `bozze-db`: tipo_diritto"),
+        "{out}"
+    );
+}

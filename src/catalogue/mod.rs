@@ -3,6 +3,7 @@
 //! It knows nothing of the configuration file or of HTTP: `config` builds it, `server`,
 //! `styles` and the command-line tools read it.
 
+pub mod declared;
 mod tileset;
 
 pub use tileset::{Placeholders, Tileset, TilesetError, TilesetId, WEB_MERCATOR};
@@ -106,6 +107,8 @@ pub struct Catalogue {
     by_id: HashMap<String, usize>,
     /// Data found but not published (a table without a key…): what, and why.
     unpublished: Vec<(String, String)>,
+    /// Layers declared twice, differently (configuration and database): which, and how.
+    conflicts: Vec<(String, String)>,
 }
 
 /// Opens the FlatGeobuf file at `path` as a source.
@@ -176,9 +179,9 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Adds a quick-look layer for every publishable geometry column of a PostGIS database
-    /// (`tessera serve postgresql://…`), marked as unclassified previews; says which tables
-    /// were found but not published, and why.
+    /// Publishes a PostGIS database given on the command line (`tessera serve postgresql://…`):
+    /// the tables its `tessera.layers` declares, classified, and the other publishable geometry
+    /// columns as unclassified previews; says which tables were found but not published.
     pub fn add_database_previews(&mut self, url: &str) -> Result<(), CatalogueError> {
         use crate::source::postgis::{Database, DatabaseOptions};
         let options = DatabaseOptions::new(url);
@@ -187,36 +190,11 @@ impl Catalogue {
             source,
         };
         let db = Arc::new(Database::new(&options).map_err(failed)?);
-        let (sources, skipped) = db.discover(&options).map_err(failed)?;
-        for source in sources {
-            let t = source.table();
-            let label = if t.schema == "public" {
-                t.name.clone()
-            } else {
-                format!("{}_{}", t.schema, t.name)
-            };
-            let id = id_from(&label);
-            let id = if self.by_id.contains_key(&id) {
-                id_from(&format!("{label}_{}", t.geometry))
-            } else {
-                id
-            };
-            validate_id(&id).map_err(|m| CatalogueError::Preview {
-                path: PathBuf::from(format!("{}.{}", t.schema, t.name)),
-                message: m,
-            })?;
-            // Where the database lives is not for clients.
-            let what = format!("la tabella {}.{} di PostGIS", t.schema, t.name);
-            self.add(Layer {
-                meta: LayerMeta::anteprima(id, &what),
-                source: Arc::new(source),
-                tiling: Tiling::default(),
-            })?;
-        }
-        for s in skipped {
+        let found = db.discover(&options).map_err(failed)?;
+        for s in found.skipped {
             self.note_unpublished(format!("{} ({})", s.table, db.name), s.reason);
         }
-        Ok(())
+        self.add_discovered(&db.name, found.sources, &found.declared, true)
     }
 
     /// Publishes `layer`, after the others; its id must be new, and the properties its
@@ -258,6 +236,16 @@ impl Catalogue {
 
     pub fn unpublished(&self) -> &[(String, String)] {
         &self.unpublished
+    }
+
+    /// Notes a layer declared both in the configuration and in its database, differently
+    /// (the configuration's declaration is the one published).
+    pub fn note_conflict(&mut self, layer: String, how: String) {
+        self.conflicts.push((layer, how));
+    }
+
+    pub fn conflicts(&self) -> &[(String, String)] {
+        &self.conflicts
     }
 
     pub fn get(&self, id: &str) -> Option<&Layer> {

@@ -66,6 +66,10 @@ pub struct DatabaseConfig {
     /// Longest a statement may run, in milliseconds; then the request gets 503.
     #[serde(default = "default_statement_timeout_ms")]
     pub statement_timeout_ms: u64,
+    /// Serve the tables neither a layer nor `tessera.layers` classifies, as unclassified
+    /// previews. Off by default: a table is public only when someone said so.
+    #[serde(default)]
+    pub previews: bool,
 }
 
 fn default_pool_size() -> usize {

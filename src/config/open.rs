@@ -4,8 +4,9 @@
 
 use super::{Config, ConfigError, DatabaseConfig, LayerConfig, SourceConfig};
 use crate::catalogue::{
-    Catalogue, CatalogueError, Layer, LayerMeta, License, Publisher, open_flatgeobuf,
+    Catalogue, CatalogueError, Layer, LayerMeta, License, Publisher, declared, open_flatgeobuf,
 };
+use crate::source::postgis::schema::Declared;
 use crate::source::postgis::{Database, PostgisSource};
 use crate::source::{FeatureSource, Field, SourceError, SourceOptions};
 use crate::tiles::{LevelDetail, Tiling};
@@ -13,39 +14,61 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 impl Config {
-    /// Opens every configured layer; the first failure stops start-up with its message.
+    /// Opens every configured layer, then what the databases hold besides (the layers their
+    /// `tessera.layers` declares, and previews); the first failure stops start-up with its
+    /// message.
     pub fn open_catalogue(&self) -> Result<Catalogue, ConfigError> {
         let mut cat = Catalogue::default();
         let mut tables = Tables::default();
         for (i, lc) in self.layers.iter().enumerate() {
-            let source =
-                self.open_source(lc, &mut tables)
-                    .map_err(|source| CatalogueError::Source {
-                        layer: lc.id.clone(),
-                        source,
-                    })?;
+            let meta = LayerMeta {
+                id: lc.id.clone(),
+                title: lc.title.clone(),
+                description: lc.description.clone(),
+                keywords: lc.keywords.clone(),
+                license: Some(License {
+                    id: lc.license.id.clone(),
+                    url: lc.license.url.clone(),
+                }),
+                attribution: Some(lc.attribution.clone()),
+                publisher: Some(Publisher {
+                    name: lc.publisher.name.clone(),
+                    ipa: lc.publisher.ipa.clone(),
+                }),
+                frequency: lc.frequency,
+                synthetic: lc.synthetic,
+                classificazione: self.classificazione(i).clone(),
+            };
+            let source = self
+                .open_source(lc, &meta, &mut tables, &mut cat)
+                .map_err(|source| CatalogueError::Source {
+                    layer: lc.id.clone(),
+                    source,
+                })?;
             cat.add(Layer {
-                meta: LayerMeta {
-                    id: lc.id.clone(),
-                    title: lc.title.clone(),
-                    description: lc.description.clone(),
-                    keywords: lc.keywords.clone(),
-                    license: Some(License {
-                        id: lc.license.id.clone(),
-                        url: lc.license.url.clone(),
-                    }),
-                    attribution: Some(lc.attribution.clone()),
-                    publisher: Some(Publisher {
-                        name: lc.publisher.name.clone(),
-                        ipa: lc.publisher.ipa.clone(),
-                    }),
-                    frequency: lc.frequency,
-                    synthetic: lc.synthetic,
-                    classificazione: self.classificazione(i).clone(),
-                },
+                meta,
                 tiling: tiling(lc, &source.info().fields)?,
                 source,
             })?;
+        }
+        // Every configured database, discovered or not yet.
+        for db in &self.databases {
+            if !tables.found.contains_key(&db.id) {
+                tables
+                    .discover(db)
+                    .map_err(|source| CatalogueError::Source {
+                        layer: format!("(database {})", db.id),
+                        source,
+                    })?;
+            }
+            let found = tables.found.remove(&db.id).expect("discovered above");
+            let left: Vec<PostgisSource> = found.sources.into_iter().flatten().collect();
+            let declared: Vec<_> = (found.declared.into_iter().zip(found.claimed))
+                .filter(|(_, claimed)| !claimed)
+                .map(|(d, _)| d)
+                .collect();
+            let name = format!("database {}", db.id);
+            cat.add_discovered(&name, left, &declared, db.previews)?;
         }
         for (what, why) in tables.unpublished {
             cat.note_unpublished(what, why);
@@ -56,7 +79,9 @@ impl Config {
     fn open_source(
         &self,
         lc: &LayerConfig,
+        meta: &LayerMeta,
         tables: &mut Tables,
+        cat: &mut Catalogue,
     ) -> Result<Arc<dyn FeatureSource>, SourceError> {
         let options = SourceOptions {
             id_property: lc.id_property.clone(),
@@ -72,7 +97,35 @@ impl Config {
                 let db = (self.databases.iter())
                     .find(|d| d.id == p.database)
                     .ok_or_else(|| SourceError::Invalid(format!("no database `{}`", p.database)))?;
-                tables.take(db, &p.table, p.geometry.as_deref())
+                let source = tables.take(db, &p.table, p.geometry.as_deref())?;
+                // The same table declared in the database too: the configuration wins.
+                let found = tables.found.get_mut(&db.id).expect("discovered by take");
+                for (d, claimed) in found.declared.iter().zip(found.claimed.iter_mut()) {
+                    if !declared::declares(d, &source) {
+                        continue;
+                    }
+                    *claimed = true;
+                    let how = match declared::meta(d) {
+                        Ok(m) => {
+                            let keys = declared::differences(meta, &m);
+                            if keys.is_empty() {
+                                continue;
+                            }
+                            format!(
+                                "tessera.layers `{}` in database {} declares the same table with another {}; the configuration's is used",
+                                d.id,
+                                db.id,
+                                keys.join(", ")
+                            )
+                        }
+                        Err(why) => format!(
+                            "tessera.layers `{}` in database {} declares the same table, not validly ({why}); the configuration's is used",
+                            d.id, db.id
+                        ),
+                    };
+                    cat.note_conflict(lc.id.clone(), how);
+                }
+                Ok(Arc::new(source))
             }
         }
     }
@@ -81,32 +134,55 @@ impl Config {
 /// The tables of the configured databases, each discovered once, at its first layer.
 #[derive(Default)]
 struct Tables {
-    /// By database id: the sources found, taken by the layers that name them.
-    found: HashMap<String, Vec<Option<PostgisSource>>>,
+    /// By database id: what it holds, its sources taken by the layers that name them.
+    found: HashMap<String, Found>,
     /// Tables found that cannot be published, and why.
     unpublished: Vec<(String, String)>,
 }
 
+/// A database's discovery, as the configured layers take from it.
+struct Found {
+    sources: Vec<Option<PostgisSource>>,
+    declared: Vec<Declared>,
+    /// Per declared row: a configured layer publishes its table.
+    claimed: Vec<bool>,
+}
+
 impl Tables {
+    fn discover(&mut self, db: &DatabaseConfig) -> Result<(), SourceError> {
+        let options = db.options();
+        let database = Arc::new(Database::new(&options)?);
+        let found = database.discover(&options)?;
+        for s in found.skipped {
+            let what = format!("{} (database {})", s.table, db.id);
+            self.unpublished.push((what, s.reason));
+        }
+        self.found.insert(
+            db.id.clone(),
+            Found {
+                sources: found.sources.into_iter().map(Some).collect(),
+                claimed: vec![false; found.declared.len()],
+                declared: found.declared,
+            },
+        );
+        Ok(())
+    }
+
     fn take(
         &mut self,
         db: &DatabaseConfig,
         table: &str,
         geometry: Option<&str>,
-    ) -> Result<Arc<dyn FeatureSource>, SourceError> {
+    ) -> Result<PostgisSource, SourceError> {
         if !self.found.contains_key(&db.id) {
-            let options = db.options();
-            let database = Arc::new(Database::new(&options)?);
-            let (sources, skipped) = database.discover(&options)?;
-            for s in skipped {
-                let what = format!("{} (database {})", s.table, db.id);
-                self.unpublished.push((what, s.reason));
-            }
-            self.found
-                .insert(db.id.clone(), sources.into_iter().map(Some).collect());
+            self.discover(db)?;
         }
         let (schema, name) = table.split_once('.').unwrap_or(("public", table));
-        let list = self.found.get_mut(&db.id).expect("discovered above");
+        let list = &mut self
+            .found
+            .get_mut(&db.id)
+            .expect("discovered above")
+            .sources;
         let matches = |s: &PostgisSource| {
             let t = s.table();
             t.schema == schema && t.name == name && geometry.is_none_or(|g| t.geometry == g)
@@ -116,7 +192,7 @@ impl Tables {
             .map(|(i, _)| i)
             .collect();
         match at.as_slice() {
-            [i] => Ok(Arc::new(list[*i].take().expect("present"))),
+            [i] => Ok(list[*i].take().expect("present")),
             [] => {
                 let known: Vec<String> = (list.iter().flatten())
                     .map(|s| format!("{}.{}", s.table().schema, s.table().name))

@@ -172,6 +172,12 @@ impl Cluster {
 
     /// Runs SQL in database `db` with psql, stopping at the first error; its output.
     pub fn psql(&self, db: &str, sql: &str) -> String {
+        self.try_psql(db, sql)
+            .unwrap_or_else(|e| panic!("psql {sql}: {e}"))
+    }
+
+    /// Runs SQL in database `db` with psql: its output, or the error PostgreSQL gave.
+    pub fn try_psql(&self, db: &str, sql: &str) -> Result<String, String> {
         let out = Command::new("psql")
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
             .args([
@@ -185,12 +191,10 @@ impl Cluster {
             .args(["-d", db, "-c", sql])
             .output()
             .expect("psql (postgresql-client) is installed");
-        assert!(
-            out.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
     /// A new, empty database with PostGIS; its URL.

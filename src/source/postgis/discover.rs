@@ -4,7 +4,7 @@
 
 use super::sql::ident;
 use crate::source::{Field, FieldType, SourceError};
-use tokio_postgres::Client;
+use tokio_postgres::GenericClient;
 
 /// One geometry column of a table or view, ready to publish.
 #[derive(Debug, Clone)]
@@ -18,6 +18,10 @@ pub struct Table {
     /// The properties, in column order; the key among them.
     pub fields: Vec<Column>,
     pub key: usize,
+    /// A table (not a view): triggers can follow its changes.
+    pub is_table: bool,
+    /// It carries tessera's change triggers (`tessera db init`), so its changes are notified.
+    pub followed: bool,
 }
 
 /// A column published as a property: its field, and how it is selected.
@@ -82,17 +86,22 @@ fn geometry_type(pg: &str) -> String {
 /// The geometry columns of `schemas` (every schema but the system's when empty): those that
 /// can be published, and those that cannot with the reason.
 pub async fn tables(
-    client: &Client,
+    client: &impl GenericClient,
     schemas: &[String],
 ) -> Result<(Vec<Table>, Vec<Skipped>), SourceError> {
     let rows = client
         .query(
-            "select f_table_schema::text, f_table_name::text, f_geometry_column::text, srid, type::text
-             from geometry_columns
-             where (cardinality($1::text[]) = 0 and f_table_schema::text not in ('pg_catalog', 'information_schema', 'tessera'))
-                or f_table_schema::text = any($1::text[])
+            "select g.f_table_schema::text, g.f_table_name::text, g.f_geometry_column::text,
+                    g.srid, g.type::text, c.relkind::text,
+                    (select count(*) from pg_trigger tg where tg.tgrelid = c.oid
+                        and tg.tgname = any($2::text[]) and tg.tgenabled <> 'D')
+             from geometry_columns g
+             join pg_namespace n on n.nspname = g.f_table_schema::text
+             join pg_class c on c.relnamespace = n.oid and c.relname = g.f_table_name::text
+             where (cardinality($1::text[]) = 0 and g.f_table_schema::text not in ('pg_catalog', 'information_schema', 'tessera'))
+                or g.f_table_schema::text = any($1::text[])
              order by 1, 2, 3",
-            &[&schemas],
+            &[&schemas, &super::schema::TRIGGERS.to_vec()],
         )
         .await
         .map_err(super::error)?;
@@ -104,6 +113,8 @@ pub async fn tables(
         let srid: i32 = row.get(3);
         let label = format!("{schema}.{name}.{geometry}");
         let kind: String = row.get(4);
+        let is_table = matches!(row.get::<_, String>(5).as_str(), "r" | "p");
+        let followed = row.get::<_, i64>(6) == super::schema::TRIGGERS.len() as i64;
         if ["CURVE", "SURFACE", "TIN", "POLYHEDRAL"]
             .iter()
             .any(|c| kind.to_ascii_uppercase().contains(c))
@@ -130,6 +141,8 @@ pub async fn tables(
                 geometry_type: geometry_type(&kind),
                 fields,
                 key,
+                is_table,
+                followed,
             }),
             Err(reason) => skipped.push(Skipped {
                 table: label,
@@ -142,7 +155,7 @@ pub async fn tables(
 
 /// A table's properties and key; `Err` with the reason it cannot be published.
 async fn columns(
-    client: &Client,
+    client: &impl GenericClient,
     schema: &str,
     table: &str,
     geometry: &str,

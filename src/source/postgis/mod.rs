@@ -7,6 +7,7 @@
 //! only those boxes, which are counted into the tile's stand-ins as a file's are.
 
 pub mod discover;
+pub mod schema;
 pub mod sql;
 
 use crate::crs::Transformer;
@@ -158,15 +159,17 @@ impl Database {
         self.pool.get().await.map_err(pool_error)
     }
 
-    /// Opens the sources of every publishable table in `options.schemas`, and says which were
-    /// found but cannot be published. Blocks: it runs on a thread of its own with its own
-    /// runtime, so that it can be called at start-up from anywhere.
-    pub fn discover(
+    /// Runs `work` on a connection of its own, on a thread of its own with its own runtime,
+    /// so that start-up and the command-line tools can call it from anywhere (the pool's
+    /// connections belong to the serving runtime). The connection has the pool's timeouts
+    /// and must find PostGIS installed.
+    fn once<T: Send + 'static>(
         self: &Arc<Self>,
-        options: &DatabaseOptions,
-    ) -> Result<(Vec<PostgisSource>, Vec<discover::Skipped>), SourceError> {
-        let (db, schemas) = (self.clone(), options.schemas.clone());
-        // The pool's settings (connect and statement timeouts), on a connection of its own.
+        work: impl AsyncFnOnce(Arc<Database>, &mut tokio_postgres::Client) -> Result<T, SourceError>
+        + Send
+        + 'static,
+    ) -> Result<T, SourceError> {
+        let db = self.clone();
         let config = self.config.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -174,8 +177,7 @@ impl Database {
                 .build()
                 .map_err(|e| SourceError::Internal(e.to_string()))?;
             rt.block_on(async move {
-                // A connection of its own: the pool's belong to the serving runtime.
-                let (client, conn) = config
+                let (mut client, conn) = config
                     .connect(tokio_postgres::NoTls)
                     .await
                     .map_err(|e| start_error(&db.name, e))?;
@@ -194,26 +196,57 @@ impl Database {
                         db.name
                     )));
                 }
-                let (tables, mut skipped) = discover::tables(&client, &schemas).await?;
-                let mut sources = Vec::with_capacity(tables.len());
-                for t in tables {
-                    let label = t.label(true);
-                    match PostgisSource::describe(db.clone(), &client, t).await {
-                        Ok(s) => sources.push(s),
-                        // One table's CRS unknown here leaves the others served.
-                        Err(SourceError::Crs(e)) => skipped.push(discover::Skipped {
-                            table: label,
-                            reason: e.to_string(),
-                        }),
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok((sources, skipped))
+                work(db, &mut client).await
             })
         })
         .join()
-        .map_err(|_| SourceError::Internal("discovering the tables failed".into()))?
+        .map_err(|_| SourceError::Internal("a task on the database failed".into()))?
     }
+
+    /// Opens the sources of every publishable table in `options.schemas`, says which were
+    /// found but cannot be published, and reads the layers declared in `tessera.layers`.
+    pub fn discover(self: &Arc<Self>, options: &DatabaseOptions) -> Result<Discovery, SourceError> {
+        let schemas = options.schemas.clone();
+        self.once(async move |db, client| {
+            let (tables, mut skipped) = discover::tables(&*client, &schemas).await?;
+            let mut sources = Vec::with_capacity(tables.len());
+            for t in tables {
+                let label = t.label(true);
+                match PostgisSource::describe(db.clone(), client, t).await {
+                    Ok(s) => sources.push(s),
+                    // One table's CRS unknown here leaves the others served.
+                    Err(SourceError::Crs(e)) => skipped.push(discover::Skipped {
+                        table: label,
+                        reason: e.to_string(),
+                    }),
+                    Err(e) => return Err(e),
+                }
+            }
+            let declared = schema::declared(client).await?;
+            Ok(Discovery {
+                sources,
+                skipped,
+                declared,
+            })
+        })
+    }
+
+    /// `tessera db init`: creates or migrates the `tessera` schema and follows the tables.
+    pub fn init(
+        self: &Arc<Self>,
+        options: &DatabaseOptions,
+    ) -> Result<schema::InitReport, SourceError> {
+        let schemas = options.schemas.clone();
+        self.once(async move |_, client| schema::init(client, &schemas).await)
+    }
+}
+
+/// What a database holds: the sources of its publishable tables, those it cannot publish,
+/// and the layers its `tessera.layers` declares.
+pub struct Discovery {
+    pub sources: Vec<PostgisSource>,
+    pub skipped: Vec<discover::Skipped>,
+    pub declared: Vec<schema::Declared>,
 }
 
 /// Why a database cannot be reached at start-up, in words a person can act on.
