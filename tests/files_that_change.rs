@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{Server, fgb, mvt, temp_dir};
+use common::{Server, eventually, fgb, mvt, temp_dir};
 use flatgeobuf::GeometryType;
 use geo_types::{Geometry, Point};
 use geozero::{ColumnValue, PropertyProcessor};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// Where the last point goes when a version reaches Grosseto, and its z14 tile.
 const GROSSETO: (f64, f64) = (11.1139, 42.7635);
@@ -50,15 +50,6 @@ fn replace(path: &Path, bytes: &[u8]) {
         .unwrap();
     drop(f);
     std::fs::rename(&tmp, path).unwrap();
-}
-
-/// Waits (at most 10 s) until `check` holds.
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < Duration::from_secs(10), "never: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn matched(s: &Server) -> Option<u64> {

@@ -3,40 +3,7 @@
 
 mod common;
 
-use common::{Server, raw_request, repo, temp_dir};
-use std::collections::HashMap;
-
-/// A port free now (the server binds it right after).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// The samples of a scrape, by their full name with labels.
-fn scrape(addr: &str) -> HashMap<String, f64> {
-    let r = raw_request(addr, "GET", "/metrics", &[]);
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-type"),
-        Some("text/plain; version=0.0.4; charset=utf-8")
-    );
-    let text = r.text();
-    let mut samples = HashMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let (name, value) = line.rsplit_once(' ').expect("name value");
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
-        assert!(
-            samples.insert(name.to_string(), value).is_none(),
-            "{name} twice"
-        );
-    }
-    // Every family says its type once, before its samples.
-    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
-        let kind = line.split_whitespace().nth(3).unwrap();
-        assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
-    }
-    samples
-}
+use common::{Server, free_port, repo, scrape, temp_dir};
 
 #[test]
 fn metrics_count_requests_cache_failures_and_memory_apart_from_the_public_address() {

@@ -574,3 +574,144 @@ fn a_classification_declared_in_the_database_publishes_its_table() {
         "{out}"
     );
 }
+
+/// A point in lon/lat as an EPSG:3003 geometry, in SQL.
+fn monte_mario(lon: f64, lat: f64) -> String {
+    format!("ST_Transform(ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326), 3003)")
+}
+
+/// The z14 tile over a place: its features' `nome`s and its ETag.
+fn tile_at(s: &Server, layer: &str, (lon, lat): (f64, f64)) -> (Vec<String>, String) {
+    let (x, y) = common::geo::tile_of(14, lon, lat);
+    let r = s.get(&format!(
+        "/collections/{layer}/tiles/WebMercatorQuad/14/{y}/{x}"
+    ));
+    assert!(r.status == 200 || r.status == 204, "{}", r.text());
+    let mut names: Vec<String> = (mvt::decode(&r.body).iter())
+        .flat_map(|l| l.features.iter())
+        .filter_map(|f| f.properties.get("nome").map(|v| v.to_string()))
+        .collect();
+    names.sort();
+    (names, r.header("etag").unwrap_or_default().to_string())
+}
+
+const FIRENZE: (f64, f64) = (11.2558, 43.7696);
+const PISA: (f64, f64) = (10.4017, 43.7228);
+const GROSSETO: (f64, f64) = (11.1139, 42.7635);
+
+#[test]
+fn edits_in_the_database_reach_the_tiles_they_touch_and_no_others() {
+    let c = cluster();
+    let url = c.database("fresh");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    c.psql(
+        &db,
+        &format!(
+            "create table punti (id serial primary key, nome text, geom geometry(Point, 3003));
+             insert into punti (nome, geom) values ('firenze', {}), ('pisa', {});
+             create table lenti (id serial primary key, nome text, geom geometry(Point, 3003));
+             insert into lenti (nome, geom) values ('firenze', {});",
+            monte_mario(FIRENZE.0, FIRENZE.1),
+            monte_mario(PISA.0, PISA.1),
+            monte_mario(FIRENZE.0, FIRENZE.1),
+        ),
+    );
+    let (ok, out) = tessera(&["db", "init", &url], &url);
+    assert!(ok, "{out}");
+    // A table without the triggers (made after `db init`, say) is polled instead.
+    c.psql(
+        &db,
+        "drop trigger tessera_inserite on lenti; drop trigger tessera_modificate on lenti;
+         drop trigger tessera_cancellate on lenti; drop trigger tessera_svuotate on lenti",
+    );
+    let port = common::free_port();
+    let dir = common::temp_dir();
+    let config = dir.join("tessera.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nwatch_secs = 1\nmetrics_bind = \"127.0.0.1:{port}\"\n\
+             [[databases]]\nid = \"territorio\"\nurl = \"${{TESSERA_TEST_PG}}\"\npreviews = true\n"
+        ),
+    )
+    .unwrap();
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .unwrap();
+    let misses = || common::scrape(&format!("127.0.0.1:{port}"))["tessera_tile_cache_misses_total"];
+
+    // Once the server listens, a tile is made once and then served from the cache.
+    common::eventually("the cache serves the tile", || {
+        tile_at(&s, "punti", FIRENZE);
+        let m = misses();
+        tile_at(&s, "punti", FIRENZE);
+        misses() == m
+    });
+    let (firenze, firenze_etag) = tile_at(&s, "punti", FIRENZE);
+    let (pisa, pisa_etag) = tile_at(&s, "punti", PISA);
+    assert_eq!(
+        (firenze, pisa),
+        (
+            vec!["\"firenze\"".to_string()],
+            vec!["\"pisa\"".to_string()]
+        )
+    );
+    let items_etag = s
+        .get("/collections/punti/items")
+        .header("etag")
+        .unwrap()
+        .to_string();
+    let before = misses();
+    assert_eq!(tile_at(&s, "punti", FIRENZE).1, firenze_etag);
+    assert_eq!(misses(), before, "served from the cache");
+
+    // An UPDATE in Firenze: its tile is made again, Pisa's stays in the cache.
+    c.psql(
+        &db,
+        "update punti set nome = 'firenze nuova' where nome = 'firenze'",
+    );
+    common::eventually("the Firenze tile shows the edit", || {
+        tile_at(&s, "punti", FIRENZE).0 == vec!["\"firenze nuova\"".to_string()]
+    });
+    assert_ne!(tile_at(&s, "punti", FIRENZE).1, firenze_etag);
+    let after_edit = misses();
+    assert_eq!(tile_at(&s, "punti", PISA).1, pisa_etag);
+    assert_eq!(misses(), after_edit, "Pisa's tile was not made again");
+    assert_ne!(
+        s.get("/collections/punti/items").header("etag").unwrap(),
+        items_etag
+    );
+
+    // An INSERT outside the layer's extent shows at once; a DELETE takes it away.
+    c.psql(
+        &db,
+        &format!(
+            "insert into punti (nome, geom) values ('grosseto', {})",
+            monte_mario(GROSSETO.0, GROSSETO.1)
+        ),
+    );
+    common::eventually("the new point is drawn", || {
+        tile_at(&s, "punti", GROSSETO).0 == vec!["\"grosseto\"".to_string()]
+    });
+    c.psql(&db, "delete from punti where nome = 'grosseto'");
+    common::eventually("the deleted point is gone", || {
+        tile_at(&s, "punti", GROSSETO).0.is_empty()
+    });
+    // TRUNCATE empties every tile.
+    c.psql(&db, "truncate punti");
+    common::eventually("the table emptied", || {
+        tile_at(&s, "punti", PISA).0.is_empty()
+    });
+
+    // A table without triggers is polled: an edit shows within seconds too.
+    assert_eq!(
+        tile_at(&s, "lenti", FIRENZE).0,
+        vec!["\"firenze\"".to_string()]
+    );
+    c.psql(&db, "update lenti set nome = 'firenze lenta'");
+    common::eventually("the polled table shows the edit", || {
+        tile_at(&s, "lenti", FIRENZE).0 == vec!["\"firenze lenta\"".to_string()]
+    });
+}

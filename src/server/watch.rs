@@ -1,5 +1,5 @@
-//! Following the data: every `server.watch_secs` each layer's source looks for a new version
-//! of its data ([`crate::source::FeatureSource::refresh`]). A new version is served at once
+//! Following the data: at start and every `server.watch_secs` each layer's source looks for a
+//! new version of its data ([`crate::source::FeatureSource::refresh`]). A new version is served at once
 //! and the tile cache emptied; one that cannot be served is logged once, reported by
 //! `/health`, and the last good version stays.
 
@@ -18,7 +18,7 @@ pub fn watch_sources(app: &App) {
 async fn watch(app: App, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
+    // The first look is at once: a database's listener starts with it, before requests.
     loop {
         tick.tick().await;
         let mut changed = false;

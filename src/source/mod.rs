@@ -316,6 +316,13 @@ pub trait FeatureSource: Send + Sync + std::fmt::Debug {
         0
     }
 
+    /// A number that grows each time the data within `bbox` (CRS84) changes: a tile there
+    /// made before is stale. A source that cannot tell where its data changed gives
+    /// [`FeatureSource::revision`].
+    fn revision_in(&self, _bbox: &Rect<f64>) -> u64 {
+        self.revision()
+    }
+
     /// Looks for a new version of the data and, when there is one that opens cleanly, serves
     /// it from now on (`Ok(true)`). When the new version cannot be served, the error says why
     /// and the last good version stays. Whoever serves the source calls it now and then.

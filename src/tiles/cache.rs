@@ -205,7 +205,7 @@ impl Cached {
     fn key(&self, tms: &TileMatrixSet, c: TileCoord) -> TileKey {
         TileKey {
             tileset: self.tileset.clone(),
-            revision: self.inner.revision(),
+            revision: self.inner.revision_at(tms, c),
             matrix_set: tms.id,
             z: c.z,
             x: c.x,
@@ -250,6 +250,10 @@ impl TileSource for Cached {
 
     fn revision(&self) -> u64 {
         self.inner.revision()
+    }
+
+    fn revision_at(&self, tms: &TileMatrixSet, coord: TileCoord) -> u64 {
+        self.inner.revision_at(tms, coord)
     }
 
     async fn tile(

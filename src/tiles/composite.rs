@@ -61,6 +61,10 @@ impl TileSource for Composite {
         self.parts.iter().map(|p| p.revision()).sum()
     }
 
+    fn revision_at(&self, tms: &TileMatrixSet, coord: TileCoord) -> u64 {
+        self.parts.iter().map(|p| p.revision_at(tms, coord)).sum()
+    }
+
     async fn tile(
         &self,
         tms: &TileMatrixSet,

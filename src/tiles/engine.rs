@@ -5,7 +5,7 @@
 
 use super::encode::encode_layer;
 use super::matrix::{TileCoord, TileMatrixSet};
-use super::plan::{LayerPlan, plan_layer};
+use super::plan::{LayerPlan, plan_layer, query_box};
 use super::source::{Compression, FollowedInfo, TileLayerInfo, TileSource, TileSourceInfo};
 use super::{TileError, Tiling, kept, stand_in};
 use crate::source::{Cancel, FeatureSource, FieldType, TileFeatures, blocking};
@@ -212,6 +212,18 @@ impl TileSource for EngineTiles {
 
     fn revision(&self) -> u64 {
         self.layers.iter().map(|l| l.source.revision()).sum()
+    }
+
+    /// The sum of the layers' revisions over the tile's query box (a layer that leaves the
+    /// tile out adds nothing).
+    fn revision_at(&self, tms: &TileMatrixSet, coord: TileCoord) -> u64 {
+        (self.layers.iter())
+            .map(|l| match query_box(tms, coord, &l.tiling) {
+                Ok(Some(b)) => l.source.revision_in(&b),
+                Ok(None) => 0,
+                Err(_) => l.source.revision(),
+            })
+            .sum()
     }
 
     async fn tile(

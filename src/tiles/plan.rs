@@ -19,6 +19,35 @@ pub struct LayerPlan {
     bounds: Rect<f64>,
 }
 
+/// The tile's bounds in its matrix set's CRS, with the layer's buffer around.
+fn buffered(bounds: Rect<f64>, tiling: &Tiling) -> Rect<f64> {
+    let buffer = bounds.width() * tiling.buffer as f64 / tiling.extent as f64;
+    crate::crs::grow(bounds, buffer)
+}
+
+/// The CRS84 box a layer's features are read from for tile `coord` (the tile and its
+/// buffer); `None` when the layer's zoom range leaves the tile out.
+pub fn query_box(
+    tms: &TileMatrixSet,
+    coord: TileCoord,
+    tiling: &Tiling,
+) -> Result<Option<Rect<f64>>, TileError> {
+    if !tiling.covers(coord.z) {
+        return Ok(None);
+    }
+    let b = tms.to_crs84(buffered(tms.bounds(coord), tiling))?;
+    Ok(Some(Rect::new(
+        Coord {
+            x: b.min().x.max(-180.0),
+            y: b.min().y.max(-90.0),
+        },
+        Coord {
+            x: b.max().x.min(180.0),
+            y: b.max().y.min(90.0),
+        },
+    )))
+}
+
 /// The plan for one layer of tile `coord`; `None` when its zoom range leaves the tile out.
 pub fn plan_layer(
     tms: &TileMatrixSet,
@@ -26,25 +55,13 @@ pub fn plan_layer(
     tiling: &Tiling,
     fields: &[Field],
 ) -> Result<Option<LayerPlan>, TileError> {
-    if !tiling.covers(coord.z) {
+    let Some(query_box) = query_box(tms, coord, tiling)? else {
         return Ok(None);
-    }
+    };
     let detail = tiling.at(coord.z);
     let bounds = tms.bounds(coord);
     let span = bounds.width();
-    let buffer = span * tiling.buffer as f64 / tiling.extent as f64;
-    let grown = crate::crs::grow(bounds, buffer);
-    let query_box = tms.to_crs84(grown)?;
-    let query_box = Rect::new(
-        Coord {
-            x: query_box.min().x.max(-180.0),
-            y: query_box.min().y.max(-90.0),
-        },
-        Coord {
-            x: query_box.max().x.min(180.0),
-            y: query_box.max().y.min(90.0),
-        },
-    );
+    let grown = buffered(bounds, tiling);
     // One pixel in degrees, on each axis (for Mercator a degree of latitude spans more).
     let pixel = span / tms.tile_size as f64;
     let per_unit = [

@@ -150,6 +150,12 @@ pub trait TileSource: Send + Sync + std::fmt::Debug {
         0
     }
 
+    /// A number that grows when the data behind tile `coord` changes (by default, when any
+    /// of the data does).
+    fn revision_at(&self, _tms: &TileMatrixSet, _coord: TileCoord) -> u64 {
+        self.revision()
+    }
+
     /// Tile `coord` of `tms`, compressed as `info().compression` says; `None` when it holds
     /// no feature. Dropping the future stops the reads it started. The bytes outlive the
     /// call (in the cache, in responses): a source that makes them returns them in

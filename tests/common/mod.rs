@@ -353,3 +353,50 @@ pub fn all_pages(server: &Server, first: &str) -> Vec<serde_json::Value> {
         assert!(pages.len() < 10_000, "paging does not end");
     }
 }
+
+/// Waits (at most 10 s) until `check` holds.
+pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "never: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A TCP port free now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The samples of a scrape, by their full name with labels.
+pub fn scrape(addr: &str) -> std::collections::HashMap<String, f64> {
+    let r = raw_request(addr, "GET", "/metrics", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let text = r.text();
+    let mut samples = std::collections::HashMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.rsplit_once(' ').expect("name value");
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+        assert!(
+            samples.insert(name.to_string(), value).is_none(),
+            "{name} twice"
+        );
+    }
+    // Every family says its type once, before its samples.
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let kind = line.split_whitespace().nth(3).unwrap();
+        assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+    }
+    samples
+}

@@ -70,14 +70,6 @@ fn run_pg(tool: &Path, args: &[&str]) {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Cluster {
     fn start() -> Cluster {
         if let Ok(url) = std::env::var("TESSERA_TEST_DATABASE_URL") {
@@ -124,7 +116,7 @@ impl Cluster {
             &bin.join("initdb"),
             &["-D", d, "-A", "trust", "-U", "postgres", "--no-sync"],
         );
-        let port = free_port();
+        let port = super::free_port();
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             dir.display()

@@ -7,6 +7,7 @@
 //! only those boxes, which are counted into the tile's stand-ins as a file's are.
 
 pub mod discover;
+pub mod follow;
 pub mod schema;
 pub mod sql;
 
@@ -20,8 +21,9 @@ use discover::Table;
 use geo_types::{Coord, Geometry, Rect};
 use geozero::ToGeo;
 use sql::{Filter, ident};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// How to reach a database, from the configuration or the command line.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct Database {
     /// Why the last read failed for want of the database, until one succeeds.
     failing: std::sync::Mutex<Option<String>>,
     config: tokio_postgres::Config,
+    /// Who listens for the changes of the tables that notify them.
+    listener: Arc<follow::Listener>,
 }
 
 impl std::fmt::Debug for Database {
@@ -137,6 +141,7 @@ impl Database {
             name,
             failing: std::sync::Mutex::new(None),
             config,
+            listener: Arc::default(),
         })
     }
 
@@ -156,7 +161,38 @@ impl Database {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, SourceError> {
+        self.follow_changes();
+        self.listener.read();
         self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Starts listening for the followed tables' changes on the current runtime (the serving
+    /// one: it is called on the way to every read), once. Until it listens nothing is cached
+    /// that its start would not make stale.
+    fn follow_changes(&self) {
+        let l = &self.listener;
+        if l.started.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if l.followers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+            || l.started.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let mut config = self.config.clone();
+        // A connection that only waits: a peer gone silent is noticed within a minute.
+        config.keepalives_idle(Duration::from_secs(30));
+        runtime.spawn(follow::listen(
+            config,
+            self.name.clone(),
+            self.listener.clone(),
+        ));
     }
 
     /// Runs `work` on a connection of its own, on a thread of its own with its own runtime,
@@ -274,7 +310,16 @@ fn describe(c: &tokio_postgres::Config) -> String {
 pub struct PostgisSource {
     db: Arc<Database>,
     table: Table,
-    info: Arc<SourceInfo>,
+    /// What it holds, its extent grown by the changes notified.
+    info: Arc<Mutex<Arc<SourceInfo>>>,
+    /// The changes seen, which make tiles stale.
+    changes: Arc<follow::Changes>,
+    /// Set when a change notified leaves the feature count and extent to be read again.
+    stale_count: Arc<AtomicBool>,
+    /// When they were last read.
+    measured: Mutex<Instant>,
+    /// For a table without change triggers: its row counters when last polled.
+    counters: Mutex<i64>,
     /// The table's CRS to CRS84 and back, for the pixel sizes and grids of tiles.
     to_crs84: Transformer,
     from_crs84: Transformer,
@@ -292,31 +337,11 @@ impl PostgisSource {
     ) -> Result<PostgisSource, SourceError> {
         let to_crs84 = Transformer::new(table.srid, 4326)?;
         let from_crs84 = Transformer::new(4326, table.srid)?;
-        let g = ident(&table.geometry);
-        // The exact extent: the statistics' estimate leaves out the edges, and tiles are
-        // read within it.
-        let t = table.quoted();
-        let extent_sql = format!(
-            "with e as (select ST_Extent({g}) as b, count(*) as n from {t})
-             select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), n from e"
-        );
-        let row = client.query_one(&extent_sql, &[]).await.map_err(error)?;
-        let count: i64 = row.get(4);
-        let extent = match (row.get::<_, Option<f64>>(0), count) {
-            (Some(x0), n) if n > 0 => {
-                let r = Rect::new(
-                    Coord {
-                        x: x0,
-                        y: row.get(1),
-                    },
-                    Coord {
-                        x: row.get(2),
-                        y: row.get(3),
-                    },
-                );
-                Some(to_crs84.rect(r)?)
-            }
-            _ => None,
+        let (extent, count) = measure(client, &table, &to_crs84).await?;
+        let counters = if table.followed {
+            0
+        } else {
+            counters(client, &table).await?
         };
         let info = SourceInfo {
             fields: table
@@ -327,15 +352,34 @@ impl PostgisSource {
             id_field: Some(table.key),
             geometry_type: table.geometry_type.clone(),
             storage_crs: table.srid,
-            feature_count: count as u64,
+            feature_count: count,
             extent,
             temporal_extent: None,
         };
+        let info = Arc::new(Mutex::new(Arc::new(info)));
+        let changes = Arc::new(follow::Changes::default());
+        let stale_count = Arc::new(AtomicBool::new(false));
+        if table.followed {
+            let followers = db.listener.followers.lock();
+            (followers.unwrap_or_else(PoisonError::into_inner)).push(follow::Follower {
+                schema: table.schema.clone(),
+                table: table.name.clone(),
+                geometry: table.geometry.clone(),
+                to_crs84: to_crs84.clone(),
+                changes: changes.clone(),
+                info: info.clone(),
+                stale_count: stale_count.clone(),
+            });
+        }
         let mut columns: Vec<String> = table.fields.iter().map(sql::select).collect();
         columns.push(sql::geometry_wkb(&table));
         Ok(PostgisSource {
             db,
-            info: Arc::new(info),
+            info,
+            changes,
+            stale_count,
+            measured: Mutex::new(Instant::now()),
+            counters: Mutex::new(counters),
             to_crs84,
             from_crs84,
             columns: columns.join(", "),
@@ -364,6 +408,61 @@ impl PostgisSource {
     fn key(&self) -> String {
         ident(&self.table.fields[self.table.key].name)
     }
+}
+
+/// The table's exact extent in CRS84 (the statistics' estimate leaves out the edges, and
+/// tiles are read within it) and its row count.
+async fn measure(
+    client: &impl tokio_postgres::GenericClient,
+    table: &Table,
+    to_crs84: &Transformer,
+) -> Result<(Option<Rect<f64>>, u64), SourceError> {
+    let (g, t) = (ident(&table.geometry), table.quoted());
+    let sql = format!(
+        "with e as (select ST_Extent({g}) as b, count(*) as n from {t})
+         select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), n from e"
+    );
+    let row = client.query_one(&sql, &[]).await.map_err(error)?;
+    let count: i64 = row.get(4);
+    let extent = match row.get::<_, Option<f64>>(0) {
+        Some(x0) if count > 0 => {
+            let r = Rect::new(
+                Coord {
+                    x: x0,
+                    y: row.get(1),
+                },
+                Coord {
+                    x: row.get(2),
+                    y: row.get(3),
+                },
+            );
+            Some(to_crs84.rect(r)?)
+        }
+        _ => None,
+    };
+    Ok((extent, count.max(0) as u64))
+}
+
+/// The statistics' row counters of a table without change triggers (of a view, those of the
+/// tables it reads): they move when rows are written, within a second or so of the commit.
+async fn counters(
+    client: &impl tokio_postgres::GenericClient,
+    table: &Table,
+) -> Result<i64, SourceError> {
+    let row = client
+        .query_one(
+            "select coalesce(sum(s.n_tup_ins + s.n_tup_upd + s.n_tup_del + s.n_live_tup), 0)::int8
+             from pg_stat_user_tables s
+             where s.relid = $1::text::regclass
+                or s.relid in (select d.refobjid from pg_rewrite r
+                               join pg_depend d on d.objid = r.oid
+                                   and d.classid = 'pg_rewrite'::regclass
+                               where r.ev_class = $1::text::regclass)",
+            &[&table.quoted()],
+        )
+        .await
+        .map_err(error)?;
+    Ok(row.get(0))
 }
 
 /// The feature in `row` whose key, properties and geometry are the columns from `at` on, in
@@ -424,7 +523,30 @@ fn decode(wkb: &[u8]) -> Result<Geometry<f64>, SourceError> {
 #[async_trait::async_trait]
 impl FeatureSource for PostgisSource {
     fn info(&self) -> Arc<SourceInfo> {
-        self.info.clone()
+        self.info
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn revision(&self) -> u64 {
+        self.changes.revision()
+    }
+
+    fn revision_in(&self, bbox: &Rect<f64>) -> u64 {
+        self.changes.revision_in(bbox)
+    }
+
+    /// A followed table's changes come as notices; this only reads its feature count and
+    /// extent again after some (at most once a minute: both scan the table). A table without
+    /// triggers is polled: when its row counters moved, all of it is stale.
+    async fn refresh(&self) -> Result<bool, SourceError> {
+        self.db.follow_changes();
+        match self.db.track(self.poll().await) {
+            // An outage is reported by `/health` already, and polled again next time.
+            Err(SourceError::Unavailable(_)) => Ok(false),
+            r => r,
+        }
     }
 
     /// The database's state as the last read found it (for `/health`; no address in it).
@@ -453,7 +575,51 @@ const EDGE: f64 = 1e-6;
 impl PostgisSource {
     /// The extent, a hair larger ([`EDGE`]).
     fn reach(&self) -> Option<Rect<f64>> {
-        self.info.extent.map(|e| crate::crs::grow(e, EDGE))
+        self.info().extent.map(|e| crate::crs::grow(e, EDGE))
+    }
+
+    /// See [`FeatureSource::refresh`].
+    async fn poll(&self) -> Result<bool, SourceError> {
+        let due = || {
+            self.stale_count.load(Ordering::Acquire)
+                && (self.measured.lock().unwrap_or_else(PoisonError::into_inner)).elapsed()
+                    >= Duration::from_secs(60)
+        };
+        if self.table.followed && !due() {
+            return Ok(false);
+        }
+        let client = self.db.client().await?;
+        let changed = if self.table.followed {
+            false
+        } else {
+            let now = counters(&**client, &self.table).await?;
+            let mut seen = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+            let moved = *seen != now;
+            *seen = now;
+            moved
+        };
+        if changed {
+            self.changes.everything();
+            self.stale_count.store(true, Ordering::Relaxed);
+        }
+        if changed || due() {
+            self.stale_count.store(false, Ordering::Release);
+            let (extent, count) = measure(&**client, &self.table, &self.to_crs84).await?;
+            *self.measured.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+            let mut info = self.info.lock().unwrap_or_else(PoisonError::into_inner);
+            // Never narrower than before: a change notified meanwhile may lie outside what
+            // was measured, and tiles are read only within the extent.
+            let extent = match (extent, info.extent) {
+                (Some(a), Some(b)) => Some(crate::crs::union(a, b)),
+                (a, b) => a.or(b),
+            };
+            *info = Arc::new(SourceInfo {
+                extent,
+                feature_count: count,
+                ..(**info).clone()
+            });
+        }
+        Ok(changed)
     }
 
     async fn read_page(&self, q: &Query) -> Result<Page, SourceError> {
@@ -520,7 +686,8 @@ impl PostgisSource {
     }
 
     async fn read_tile(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
-        let Some(extent) = self.info.extent else {
+        let info = self.info();
+        let Some(extent) = info.extent else {
             return Ok(TileFeatures::default());
         };
         let Some(clipped) = crate::crs::intersection(&q.bbox, &crate::crs::grow(extent, EDGE))
@@ -530,7 +697,7 @@ impl PostgisSource {
         let area = self.from_crs84.area(clipped)?;
         let r = area.envelope;
         let pixel = q.pixel_in(&clipped, &r, self.from_crs84.is_identity());
-        let polygonal = matches!(self.info.geometry_type.as_str(), "Polygon" | "MultiPolygon");
+        let polygonal = matches!(info.geometry_type.as_str(), "Polygon" | "MultiPolygon");
         let g = ident(&self.table.geometry);
         let bx = ident(&self.box_alias);
         let mut f = Filter::default();
