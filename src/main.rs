@@ -204,6 +204,10 @@ fn main() -> ExitCode {
             sources,
         } => {
             no_transparent_huge_pages();
+            // A reload opens the same configuration and sources again.
+            let (path, again) = (config.clone(), sources.clone());
+            let loader: server::Loader =
+                std::sync::Arc::new(move || load(path.clone(), &again).map(|(_, c)| c));
             let (config, catalogue) = match load(config, &sources) {
                 Ok(v) => v,
                 Err(e) => {
@@ -233,7 +237,7 @@ fn main() -> ExitCode {
                 }
             };
             let bind = bind.unwrap_or_else(|| config.server.bind.clone());
-            match runtime.block_on(run(config, catalogue, &bind)) {
+            match runtime.block_on(run(config, catalogue, loader, &bind)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("tessera: {e}");
@@ -321,14 +325,20 @@ fn write_styles(
     Ok(())
 }
 
-async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), String> {
+async fn run(
+    config: Config,
+    catalogue: Catalogue,
+    loader: server::Loader,
+    bind: &str,
+) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let n = catalogue.layers().len();
     let app = server::AppState::new(catalogue, config.server.clone());
-    server::watch_sources(&app);
+    let live = server::Live::new(app, Some(loader));
+    server::watch_sources(&live);
     let url = match &config.server.public_url {
         Some(u) => u.clone(),
         None if addr.ip().is_unspecified() => format!("http://localhost:{}/", addr.port()),
@@ -348,7 +358,7 @@ async fn run(config: Config, catalogue: Catalogue, bind: &str) -> Result<(), Str
         }
         None => None,
     };
-    server::serve(listener, metrics, app)
+    server::serve(listener, metrics, live)
         .await
         .map_err(|e| e.to_string())
 }

@@ -715,3 +715,119 @@ fn edits_in_the_database_reach_the_tiles_they_touch_and_no_others() {
         tile_at(&s, "lenti", FIRENZE).0 == vec!["\"firenze lenta\"".to_string()]
     });
 }
+
+#[test]
+fn a_reload_publishes_new_tables_and_classifications_without_dropping_requests() {
+    let c = cluster();
+    let url = c.database("reload");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    c.load(
+        &url,
+        &repo().join("sample-data/comuni_toscana.fgb"),
+        "comuni",
+        None,
+    );
+    let (ok, out) = tessera(&["db", "init", &url], &url);
+    assert!(ok, "{out}");
+    c.psql(
+        &db,
+        &declare(
+            "comuni",
+            "comuni",
+            "Comuni",
+            "struttura, stato = 'base', 'di_fatto'",
+        ),
+    );
+    let token = "prova-prova-prova-1234";
+    let dir = common::temp_dir();
+    let config = dir.join("tessera.toml");
+    let text = "[server]\nadmin_token = \"${TESSERA_TEST_TOKEN}\"\n\
+                [[databases]]\nid = \"territorio\"\nurl = \"${TESSERA_TEST_PG}\"\n";
+    std::fs::write(&config, text).unwrap();
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url), ("TESSERA_TEST_TOKEN", token)],
+    )
+    .unwrap();
+    assert_eq!(s.get("/collections/comuni").status, 200);
+
+    // A new table, declared: not there until a reload.
+    c.psql(
+        &db,
+        &format!(
+            "create table punti (id serial primary key, nome text, geom geometry(Point, 4326));
+             insert into punti (nome, geom) values ('firenze', ST_SetSRID(ST_MakePoint({}, {}), 4326));
+             {}",
+            FIRENZE.0,
+            FIRENZE.1,
+            declare("punti", "punti", "Punti", "struttura, stato = 'insediativa', 'di_fatto'")
+        ),
+    );
+    assert_eq!(s.get("/collections/punti").status, 404);
+
+    // The admin route wants the token.
+    let r = s.request("POST", "/admin/reload", &[]);
+    r.assert_exception(401);
+    assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"));
+    s.request(
+        "POST",
+        "/admin/reload",
+        &[("Authorization", "Bearer sbagliato-sbagliato")],
+    )
+    .assert_exception(401);
+
+    // Requests keep being answered while the catalogue changes under them.
+    let addr = s.addr.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let asking = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut statuses = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r =
+                    common::raw_request(&addr, "GET", "/collections/comuni/items?limit=50", &[]);
+                statuses.push(r.status);
+            }
+            statuses
+        })
+    };
+    let bearer = format!("Bearer {token}");
+    let r = s.request("POST", "/admin/reload", &[("Authorization", &bearer)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["collections"], 2);
+    let p = s.json("/collections/punti");
+    assert_eq!(p["classificazione"]["struttura"][0], "insediativa", "{p}");
+    let (x, y) = common::geo::tile_of(12, FIRENZE.0, FIRENZE.1);
+    let r = s.get(&format!(
+        "/strutture/insediativa/tiles/WebMercatorQuad/12/{y}/{x}"
+    ));
+    assert!(mvt::decode(&r.body).iter().any(|l| l.name == "punti"));
+
+    // A changed classification, on SIGHUP.
+    c.psql(
+        &db,
+        "update tessera.layers set struttura = 'ecosistemica' where id = 'comuni'",
+    );
+    s.signal("HUP");
+    common::eventually("the new classification is served", || {
+        s.json("/collections/comuni")["classificazione"]["struttura"][0] == "ecosistemica"
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let statuses = asking.join().unwrap();
+    assert!(statuses.len() > 3, "{statuses:?}");
+    assert!(statuses.iter().all(|&st| st == 200), "{statuses:?}");
+
+    // A configuration broken meanwhile is not served: the reload says why, the last stays.
+    std::fs::write(&config, format!("{text}\n[[layers]]\nid = 3\n")).unwrap();
+    let r = s.request("POST", "/admin/reload", &[("Authorization", &bearer)]);
+    r.assert_exception(409);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expected a string"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(s.get("/collections/punti").status, 200);
+}

@@ -147,6 +147,8 @@ pub struct ServerConfig {
     pub basemap: Option<String>,
     /// Credit shown for the basemap (HTML allowed, e.g. a link to its licence).
     pub basemap_attribution: Option<String>,
+    /// The bearer token of `POST /admin/reload` (write it as `${ENV}`); absent: no such route.
+    pub admin_token: Option<String>,
 }
 
 /// Which requests get a log line (`server.access_log`).
@@ -229,6 +231,7 @@ impl Default for ServerConfig {
             metrics_bind: None,
             basemap: None,
             basemap_attribution: None,
+            admin_token: None,
         }
     }
 }
@@ -498,6 +501,14 @@ impl Config {
             return Err(self.invalid(
                 "server.basemap",
                 format!("`{url}` is not an http(s) tile URL with {{z}}, {{x}} and {{y}}; write e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"),
+            ));
+        }
+        if let Some(t) = &s.admin_token
+            && (t.trim().len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(self.invalid(
+                "server.admin_token",
+                "give at least 16 characters with no spaces (e.g. `openssl rand -hex 24`), best as ${TESSERA_ADMIN_TOKEN}",
             ));
         }
         if s.tile_cache_mb > 64 * 1024 {

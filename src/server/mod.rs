@@ -15,11 +15,13 @@ mod negotiate;
 mod openapi;
 mod params;
 mod ranges;
+mod reload;
 mod styles;
 mod tiles;
 mod watch;
 
 pub use error::ApiError;
+pub use reload::{Live, Loader};
 pub use watch::watch_sources;
 
 use crate::catalogue::{Catalogue, Layer};
@@ -48,21 +50,24 @@ pub struct AppState {
     pub tile_cache: Arc<crate::tiles::cache::TileCache>,
     /// Tiles made at once, and waiting (`server.max_renders`, `max_queued_renders`).
     pub renders: Arc<crate::tiles::limit::RenderLimit>,
-    pub palette: crate::styles::Palette,
+    pub palette: Arc<crate::styles::Palette>,
     /// The styles' sprite, drawn from the palette at start-up.
-    pub sprites: styles::Sprites,
-    html: html::Templates,
+    pub sprites: Arc<styles::Sprites>,
+    html: Arc<html::Templates>,
     /// Counters for `/metrics`, when `server.metrics_bind` is set.
     pub metrics: Option<Arc<metrics::Metrics>>,
     /// The tile sources of the fixed tilesets, by key (`tiles::tile_sources`).
     tile_sources: std::collections::HashMap<String, Arc<crate::tiles::cache::Cached>>,
+    /// Grows with each catalogue reloaded: part of every tile's cache key, so that no tile of
+    /// an earlier catalogue is served.
+    generation: u64,
 }
 
 pub type App = Arc<AppState>;
 
 impl AppState {
     pub fn new(catalogue: Catalogue, config: ServerConfig) -> App {
-        let palette = crate::styles::Palette::default();
+        let palette = Arc::new(crate::styles::Palette::default());
         let mut app = AppState {
             catalogue,
             matrix_sets: crate::tiles::matrix::TileMatrixSet::registry(),
@@ -71,12 +76,13 @@ impl AppState {
                 config.render_limit(),
                 config.max_queued_renders,
             )),
-            sprites: styles::Sprites::new(&palette),
+            sprites: Arc::new(styles::Sprites::new(&palette)),
             palette,
             metrics: config.metrics_bind.is_some().then(Arc::default),
             config,
-            html: html::Templates::new(),
+            html: Arc::new(html::Templates::new()),
             tile_sources: Default::default(),
+            generation: 0,
         };
         app.tile_sources = tiles::tile_sources(&app);
         Arc::new(app)
@@ -101,8 +107,15 @@ impl AppState {
     }
 }
 
-/// The router with every route and the HTTP behaviour (compression, CORS, ETag, logs).
+/// The router over a fixed `app` (no reloads).
 pub fn router(app: App) -> Router {
+    live_router(Live::new(app, None))
+}
+
+/// The router with every route and the HTTP behaviour (compression, CORS, ETag, logs), over
+/// the application `live` serves now.
+pub fn live_router(live: Live) -> Router {
+    let app = live.app();
     let max_url = app.config.max_url_length;
     let max_body = app.config.max_body_bytes;
     let max_age = app.config.cache_max_age;
@@ -126,6 +139,7 @@ pub fn router(app: App) -> Router {
         .route("/styles", get(styles::list))
         .route("/styles/{style_id}", get(styles::style))
         .route("/assets/{name}", get(assets::asset))
+        .route("/admin/reload", axum::routing::post(reload::admin_reload))
         .route(
             "/collections/{collection_id}/styles/default",
             get(styles::collection_style),
@@ -168,7 +182,7 @@ pub fn router(app: App) -> Router {
         None => router,
     };
     router
-        .with_state(app.clone())
+        .with_state(live.clone())
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
@@ -184,7 +198,10 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::guard_uri(req, next, max_url, max_body)
         }))
-        .layer(axum::middleware::from_fn_with_state(app, metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            live.clone(),
+            metrics::track,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -348,8 +365,9 @@ async fn timed<T, E: crate::error::Kind + std::fmt::Display>(
 pub async fn serve(
     listener: tokio::net::TcpListener,
     metrics: Option<tokio::net::TcpListener>,
-    app: App,
+    live: Live,
 ) -> std::io::Result<()> {
+    let app = live.app();
     let config = &app.config;
     let limits = listen::Limits {
         header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
@@ -360,7 +378,7 @@ pub async fn serve(
     if let Some(listener) = metrics {
         let router = Router::new()
             .route("/metrics", get(metrics::scrape))
-            .with_state(app.clone());
+            .with_state(live.clone());
         // Scrapers are few and trusted: a handful of connections, the same timeouts.
         let limits = listen::Limits {
             max_connections: 16,
@@ -374,7 +392,8 @@ pub async fn serve(
             listen::stop_signal(),
         ));
     }
-    listen::serve_until(listener, router(app.clone()), limits, listen::stop_signal()).await
+    tokio::spawn(reload::on_hangup(live.clone()));
+    listen::serve_until(listener, live_router(live), limits, listen::stop_signal()).await
 }
 
 #[cfg(test)]

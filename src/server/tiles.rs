@@ -52,7 +52,7 @@ fn cached(app: &AppState, ts: &Tileset<'_>) -> Arc<Cached> {
         engine,
         app.tile_cache.clone(),
         app.renders.clone(),
-        &ts.key(),
+        &format!("{}#{}", app.generation, ts.key()),
     ))
 }
 

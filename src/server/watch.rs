@@ -3,24 +3,26 @@
 //! and the tile cache emptied; one that cannot be served is logged once, reported by
 //! `/health`, and the last good version stays.
 
-use super::App;
+use super::Live;
 use std::time::Duration;
 
 /// Starts following the layers' data on the current runtime (nothing when `watch_secs` is 0).
-pub fn watch_sources(app: &App) {
-    if app.config.watch_secs == 0 {
+pub fn watch_sources(live: &Live) {
+    let watch_secs = live.app().config.watch_secs;
+    if watch_secs == 0 {
         return;
     }
-    let every = Duration::from_secs(app.config.watch_secs);
-    tokio::spawn(watch(app.clone(), every));
+    tokio::spawn(watch(live.clone(), Duration::from_secs(watch_secs)));
 }
 
-async fn watch(app: App, every: Duration) {
+async fn watch(live: Live, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first look is at once: a database's listener starts with it, before requests.
     loop {
         tick.tick().await;
+        // The catalogue served now (it may have been reloaded).
+        let app = live.app();
         let mut changed = false;
         for layer in app.catalogue.layers() {
             match layer.source.refresh().await {

@@ -131,10 +131,7 @@ impl Server {
     /// Sends SIGTERM and waits up to `within` for the process to exit; its status, or `None`
     /// when it is still running.
     pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
+        self.signal("TERM");
         let deadline = std::time::Instant::now() + within;
         while std::time::Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -143,6 +140,15 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         None
+    }
+
+    /// Sends the signal `name` (`HUP`, `TERM`…) to the server.
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill -{name}");
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -57,6 +57,16 @@ pub struct Database {
     config: tokio_postgres::Config,
     /// Who listens for the changes of the tables that notify them.
     listener: Arc<follow::Listener>,
+    /// The listening task, stopped with the database (a reloaded catalogue has its own).
+    listening: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some(task) = self.listening.get_mut().ok().and_then(|t| t.take()) {
+            task.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for Database {
@@ -142,6 +152,7 @@ impl Database {
             failing: std::sync::Mutex::new(None),
             config,
             listener: Arc::default(),
+            listening: Mutex::new(None),
         })
     }
 
@@ -188,11 +199,15 @@ impl Database {
         let mut config = self.config.clone();
         // A connection that only waits: a peer gone silent is noticed within a minute.
         config.keepalives_idle(Duration::from_secs(30));
-        runtime.spawn(follow::listen(
+        let task = runtime.spawn(follow::listen(
             config,
             self.name.clone(),
             self.listener.clone(),
         ));
+        *self
+            .listening
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(task);
     }
 
     /// Runs `work` on a connection of its own, on a thread of its own with its own runtime,
