@@ -831,3 +831,111 @@ fn a_reload_publishes_new_tables_and_classifications_without_dropping_requests()
     );
     assert_eq!(s.get("/collections/punti").status, 200);
 }
+
+/// Every feature id met following `next` links from `first`, and the pages' bodies.
+fn follow_pages(s: &Server, first: &str) -> (Vec<String>, Vec<Value>) {
+    let (mut ids, mut pages) = (Vec::new(), Vec::new());
+    let mut next = Some(first.to_string());
+    while let Some(path) = next {
+        let page = s.json(&path);
+        ids.extend((page["features"].as_array().unwrap().iter()).map(|f| f["id"].to_string()));
+        next = (page["links"].as_array().unwrap().iter())
+            .find(|l| l["rel"] == "next")
+            .map(|l| {
+                let href = l["href"].as_str().unwrap();
+                href[href.find("/collections").unwrap()..].to_string()
+            });
+        pages.push(page);
+        assert!(pages.len() < 100, "paging does not end");
+    }
+    (ids, pages)
+}
+
+#[test]
+fn deep_pages_follow_the_key_and_large_counts_are_estimated() {
+    let c = cluster();
+    let url = c.database("paging");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    c.psql(
+        &db,
+        "create table lotti (id int8 primary key, geom geometry(Point, 4326));
+         insert into lotti select i, ST_SetSRID(ST_MakePoint(10 + (i % 50) * 0.01, 43 + (i / 50) * 0.01), 4326)
+             from generate_series(1, 2500) i;
+         create table codici (codice uuid primary key, geom geometry(Point, 4326));
+         insert into codici select md5(i::text)::uuid, ST_SetSRID(ST_MakePoint(11, 43), 4326)
+             from generate_series(1, 250) i;
+         analyze",
+    );
+    let dir = common::temp_dir();
+    let config = dir.join("tessera.toml");
+    std::fs::write(
+        &config,
+        "[server]\nmax_limit = 1000\n[[databases]]\nid = \"territorio\"\nurl = \"${TESSERA_TEST_PG}\"\n\
+         previews = true\nexact_count_limit = 1000\n",
+    )
+    .unwrap();
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .unwrap();
+
+    // 2,500 rows are more than the exact limit: an estimate, said so; the pages still reach
+    // every row once, in key order, each `next` link continuing after the last key.
+    let (ids, pages) = follow_pages(&s, "/collections/lotti/items?limit=100");
+    assert!(pages[0].get("numberMatched").is_none(), "{}", pages[0]);
+    let estimate = pages[0]["numberMatchedEstimate"].as_u64().unwrap();
+    assert!((2000..=3000).contains(&estimate), "{estimate}");
+    let expected: Vec<String> = (1..=2500).map(|i| i.to_string()).collect();
+    assert_eq!(ids, expected);
+    let next = (pages[10]["links"].as_array().unwrap().iter())
+        .find(|l| l["rel"] == "next")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        next.contains("cursor=1100") && next.contains("offset=1100"),
+        "{next}"
+    );
+    // Page 12 by offset is the same as by cursor.
+    let by_offset = s.json("/collections/lotti/items?limit=100&offset=1100");
+    let first = |p: &Value| p["features"][0]["id"].clone();
+    assert_eq!(first(&by_offset), first(&pages[11]));
+    // Fewer matches than the limit are counted exactly.
+    let few = s.json("/collections/lotti/items?bbox=9.99,42.99,10.105,43.105&limit=5");
+    let inside = (1..=2500)
+        .filter(|i| (i % 50) as f64 * 0.01 <= 0.105 && (i / 50) as f64 * 0.01 <= 0.105)
+        .count();
+    assert_eq!(few["numberMatched"], inside, "{few}");
+    assert!(few.get("numberMatchedEstimate").is_none());
+
+    // A uuid key pages the same way; ids that are no uuid name nothing.
+    let (ids, _) = follow_pages(&s, "/collections/codici/items?limit=60");
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (250, 250));
+    let one = ids[7].trim_matches('"').to_string();
+    assert_eq!(
+        s.json(&format!("/collections/codici/items/{one}"))["id"],
+        one
+    );
+    s.get("/collections/codici/items/non-un-uuid")
+        .assert_exception(404);
+
+    // Hostile cursors: refused with 400, never run as SQL.
+    for cursor in [
+        "abc",
+        "1%27%20or%20%271%27%3D%271",
+        "1%3B%20drop%20table%20lotti",
+        "99999999999999999999999",
+        &"9".repeat(2000),
+    ] {
+        s.get(&format!("/collections/lotti/items?cursor={cursor}"))
+            .assert_exception(400);
+    }
+    s.get("/collections/codici/items?cursor=%27%3B%20drop%20table%20codici%3B--")
+        .assert_exception(400);
+    s.get("/collections/lotti/items?cursor=1%00")
+        .assert_exception(400);
+    assert_eq!(c.psql(&db, "select count(*) from lotti"), "2500");
+}

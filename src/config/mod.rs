@@ -66,6 +66,9 @@ pub struct DatabaseConfig {
     /// Longest a statement may run, in milliseconds; then the request gets 503.
     #[serde(default = "default_statement_timeout_ms")]
     pub statement_timeout_ms: u64,
+    /// Matches counted exactly up to this many; above, items give the planner's estimate.
+    #[serde(default = "default_exact_count_limit")]
+    pub exact_count_limit: u64,
     /// Serve the tables neither a layer nor `tessera.layers` classifies, as unclassified
     /// previews. Off by default: a table is public only when someone said so.
     #[serde(default)]
@@ -74,6 +77,10 @@ pub struct DatabaseConfig {
 
 fn default_pool_size() -> usize {
     8
+}
+
+fn default_exact_count_limit() -> u64 {
+    crate::source::postgis::DEFAULT_EXACT_COUNT_LIMIT
 }
 
 fn default_statement_timeout_ms() -> u64 {
@@ -87,6 +94,7 @@ impl DatabaseConfig {
             schemas: self.schemas.clone(),
             pool_size: self.pool_size,
             statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
+            exact_count_limit: self.exact_count_limit,
         }
     }
 }
@@ -531,6 +539,12 @@ impl Config {
                 return Err(self.invalid(
                     format!("{key}.url"),
                     "write a postgresql://user:${PASSWORD}@host:port/database URL",
+                ));
+            }
+            if d.exact_count_limit > 1_000_000_000 {
+                return Err(self.invalid(
+                    format!("{key}.exact_count_limit"),
+                    "give at most 1000000000 (counting is slower than reading a page from about 100000)",
                 ));
             }
             if d.pool_size == 0 || d.statement_timeout_ms == 0 {

@@ -87,6 +87,15 @@ pub async fn items(
         .map(|v| parse_count("offset", v, 0))
         .transpose()?
         .unwrap_or(0);
+    let after = match params.get("cursor") {
+        Some(c) if c.is_empty() || c.len() > super::params::MAX_CURSOR => {
+            return Err(ApiError::bad_request(format!(
+                "cursor: give the value of a `next` link, 1 to {} characters",
+                super::params::MAX_CURSOR
+            )));
+        }
+        c => c.map(str::to_string),
+    };
     let bbox = params.get("bbox").map(parse_bbox).transpose()?;
     let datetime = params
         .get("datetime")
@@ -115,12 +124,10 @@ pub async fn items(
         equals,
         offset,
         limit,
+        after,
     };
     let page = match nothing {
-        true => Page {
-            features: Vec::new(),
-            number_matched: 0,
-        },
+        true => Page::default(),
         false => timed(&app, &layer.label(), layer.source.query(&query)).await?,
     };
 
@@ -175,11 +182,12 @@ fn write_collection(
     let returned = page.features.len() as u64;
     let mut links = self_links(url, params, format, MEDIA_GEOJSON);
     let f = params.get("f").map(str::to_string);
-    let page_href = |o: u64| {
+    let page_href = |o: u64, cursor: Option<String>| {
         format!(
             "{url}{}",
             params.with(&[
                 ("offset", Some(o.to_string())),
+                ("cursor", cursor),
                 ("limit", Some(limit.to_string())),
                 ("f", f.clone())
             ])
@@ -191,18 +199,25 @@ fn write_collection(
         Format::Html => MEDIA_HTML,
     };
     let mut link_header = Vec::new();
-    let mut paging = |rel: &str, o: u64, title: &str| {
-        let href = page_href(o);
+    let mut paging = |rel: &str, o: u64, cursor: Option<String>, title: &str| {
+        let href = page_href(o, cursor);
         link_header.push(format!("<{href}>; rel=\"{rel}\"; type=\"{media}\""));
         links.push(link(href, rel, media, title));
     };
-    if offset + returned < page.number_matched {
-        paging("next", offset + returned, "Pagina successiva");
+    // An estimated count may be short or long: a full page may have another after it.
+    let more = match page.estimated {
+        false => offset + returned < page.number_matched,
+        true => returned == limit as u64 && returned > 0,
+    };
+    if more {
+        let next = page.next_after.clone();
+        paging("next", offset + returned, next, "Pagina successiva");
     }
     if offset > 0 {
         paging(
             "prev",
             offset.saturating_sub(limit as u64),
+            None,
             "Pagina precedente",
         );
     }
@@ -215,7 +230,11 @@ fn write_collection(
     ));
 
     let mut out = Vec::with_capacity(256 + page.features.len() * 512);
-    out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"numberMatched\":");
+    // An estimate is not `numberMatched`, which is exact when present.
+    out.extend_from_slice(match page.estimated {
+        false => b"{\"type\":\"FeatureCollection\",\"numberMatched\":",
+        true => b"{\"type\":\"FeatureCollection\",\"numberMatchedEstimate\":",
+    });
     out.extend_from_slice(page.number_matched.to_string().as_bytes());
     out.extend_from_slice(b",\"numberReturned\":");
     out.extend_from_slice(returned.to_string().as_bytes());

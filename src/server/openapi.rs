@@ -3,8 +3,8 @@
 
 use super::negotiate::Format;
 use super::params::{
-    ParamSpec, bbox_param, datetime_param, format_param, items_params, limit_param, offset_param,
-    parse_query,
+    ParamSpec, bbox_param, cursor_param, datetime_param, format_param, items_params, limit_param,
+    offset_param, parse_query,
 };
 use super::{
     ApiError, App, MEDIA_GEOJSON, MEDIA_HTML, MEDIA_JSON, MEDIA_OPENAPI, html_response,
@@ -212,6 +212,7 @@ pub fn document(app: &App, base: &str) -> Json {
         format_param(),
         limit_param(server),
         offset_param(),
+        cursor_param(),
         bbox_param(),
         datetime_param(),
         super::tiles::collections_param(&ids),
@@ -620,6 +621,7 @@ fn schemas() -> Json {
                 "links": links,
                 "timeStamp": {"type": "string", "format": "date-time"},
                 "numberMatched": {"type": "integer", "minimum": 0},
+                "numberMatchedEstimate": {"type": "integer", "minimum": 0, "description": "In place of numberMatched when counting every match would take too long: the database's estimate."},
                 "numberReturned": {"type": "integer", "minimum": 0},
             },
         },

@@ -181,12 +181,20 @@ pub struct Query {
     pub equals: Vec<(usize, Value)>,
     pub offset: u64,
     pub limit: usize,
+    /// A page's continuation ([`Page::next_after`] of the page before): a source that pages
+    /// by key starts after it, however deep, and ignores `offset`.
+    pub after: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Page {
     pub features: Vec<Feature>,
+    /// How many features match in all: exact, unless `estimated`.
     pub number_matched: u64,
+    /// `number_matched` is the database's estimate: counting them all would take too long.
+    pub estimated: bool,
+    /// Where the next page starts, for a source that pages by key ([`Query::after`]).
+    pub next_after: Option<String>,
 }
 
 /// Options a configured layer passes to its source.

@@ -181,6 +181,7 @@ impl FlatGeobuf {
         Ok(Page {
             features,
             number_matched: total,
+            ..Page::default()
         })
     }
 

@@ -30,6 +30,8 @@ pub struct Column {
     pub field: Field,
     /// The column's name, unquoted.
     pub name: String,
+    /// Its SQL type as PostgreSQL writes it (`format_type`), to cast a value to.
+    pub sql_type: String,
 }
 
 /// A geometry column found but not published, and why.
@@ -164,7 +166,8 @@ async fn columns(
         .query(
             "select a.attname::text, t.typname::text,
                     coalesce(a.attnum = any(i.indkey), false) as key,
-                    has_column_privilege(c.oid, a.attnum, 'SELECT') as readable
+                    has_column_privilege(c.oid, a.attnum, 'SELECT') as readable,
+                    format_type(a.atttypid, a.atttypmod)
              from pg_class c
              join pg_namespace n on n.oid = c.relnamespace
              join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
@@ -205,6 +208,7 @@ async fn columns(
                 title: None,
             },
             name,
+            sql_type: row.get(4),
         });
     }
     if key_columns > 1 {

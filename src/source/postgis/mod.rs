@@ -34,7 +34,13 @@ pub struct DatabaseOptions {
     pub schemas: Vec<String>,
     pub pool_size: usize,
     pub statement_timeout: Duration,
+    /// Matches counted exactly up to this many; above, `numberMatched` is the planner's
+    /// estimate (counting a million rows takes longer than reading a page).
+    pub exact_count_limit: u64,
 }
+
+/// See [`DatabaseOptions::exact_count_limit`].
+pub const DEFAULT_EXACT_COUNT_LIMIT: u64 = 100_000;
 
 impl DatabaseOptions {
     pub fn new(url: &str) -> DatabaseOptions {
@@ -43,6 +49,7 @@ impl DatabaseOptions {
             schemas: Vec::new(),
             pool_size: 8,
             statement_timeout: Duration::from_secs(10),
+            exact_count_limit: DEFAULT_EXACT_COUNT_LIMIT,
         }
     }
 }
@@ -57,6 +64,8 @@ pub struct Database {
     config: tokio_postgres::Config,
     /// Who listens for the changes of the tables that notify them.
     listener: Arc<follow::Listener>,
+    /// See [`DatabaseOptions::exact_count_limit`].
+    exact_count_limit: u64,
     /// The listening task, stopped with the database (a reloaded catalogue has its own).
     listening: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -90,6 +99,11 @@ pub(crate) fn error(e: tokio_postgres::Error) -> SourceError {
             // undefined_table, undefined_column: dropped or altered while served.
             "42P01" | "42703" => SourceError::Unavailable(format!(
                 "the table changed in the database: {}",
+                db.message()
+            )),
+            // A data exception: a value from the request does not fit its column's type.
+            c if c.starts_with("22") => SourceError::Invalid(format!(
+                "a value given does not fit its column: {}",
                 db.message()
             )),
             c if c.starts_with("08") || c.starts_with("57") || c.starts_with("53") => {
@@ -153,6 +167,7 @@ impl Database {
             config,
             listener: Arc::default(),
             listening: Mutex::new(None),
+            exact_count_limit: options.exact_count_limit,
         })
     }
 
@@ -420,8 +435,14 @@ impl PostgisSource {
         row_feature(&self.table, row, 0)
     }
 
+    /// The key column, qualified by its table: in `order by`, a bare name would be the
+    /// selected (cast) column of that name, which no index serves.
     fn key(&self) -> String {
-        ident(&self.table.fields[self.table.key].name)
+        format!(
+            "{}.{}",
+            self.table.quoted(),
+            ident(&self.table.fields[self.table.key].name)
+        )
     }
 }
 
@@ -652,51 +673,134 @@ impl PostgisSource {
         }
         // Without a time property every feature matches `datetime` (as for files).
         let t = self.table.quoted();
-        let client = self.db.client().await?;
-        let count_sql = format!("select count(*) from {t}{}", f.clause());
-        let total: i64 = client
-            .query_one(&count_sql, &f.refs())
-            .await
-            .map_err(error)?
-            .get(0);
+        let (matching, bound) = (f.clause(), f.params.len());
+        // Keyset paging: after the last key of the page before, by the key's index, however
+        // deep; `offset` only when there is none.
+        let start = match &q.after {
+            Some(after) => {
+                let key = self.key_param(&mut f, after).ok_or_else(|| {
+                    SourceError::Invalid(format!(
+                        "cursor=`{}` is not a key of this collection: follow the `next` link as given",
+                        after.escape_debug()
+                    ))
+                })?;
+                f.conditions.push(format!("{} > {key}", self.key()));
+                String::new()
+            }
+            None => format!(" offset {}", f.bind(q.offset.min(i64::MAX as u64) as i64)),
+        };
         let limit = f.bind(q.limit.min(i64::MAX as usize) as i64);
-        let offset = f.bind(q.offset.min(i64::MAX as u64) as i64);
         let page_sql = format!(
-            "select {} from {t}{} order by {} limit {limit} offset {offset}",
+            "select {} from {t}{} order by {} limit {limit}{start}",
             self.columns,
             f.clause(),
             self.key()
         );
-        let rows = client.query(&page_sql, &f.refs()).await.map_err(error)?;
-        let features = rows
+        let refs = f.refs();
+        // The page and the count on two connections at once.
+        let page = async {
+            let client = self.db.client().await?;
+            client.query(&page_sql, &refs).await.map_err(error)
+        };
+        let count = self.count(&t, &matching, &refs[..bound]);
+        let (rows, (number_matched, estimated)) = futures_util::try_join!(page, count)?;
+        let features: Vec<Feature> = rows
             .iter()
             .map(|r| self.feature(r))
             .collect::<Result<_, _>>()?;
+        // The next page starts after this one's last key.
+        let next_after = (features.len() == q.limit)
+            .then(|| features.last())
+            .flatten()
+            .and_then(|f| match &f.properties[self.table.key] {
+                Value::Int(i) => Some(i.to_string()),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            });
         Ok(Page {
             features,
-            number_matched: total as u64,
+            number_matched,
+            estimated,
+            next_after,
+        })
+    }
+
+    /// How many rows match `clause`: counted when the planner expects at most the database's
+    /// `exact_count_limit` (and there are at most that many), else the planner's estimate.
+    async fn count(
+        &self,
+        t: &str,
+        clause: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<(u64, bool), SourceError> {
+        let client = self.db.client().await?;
+        let limit = self.db.exact_count_limit;
+        let plan = client
+            .query(&format!("explain select 1 from {t}{clause}"), params)
+            .await
+            .map_err(error)?;
+        // The top line reads `… (cost=… rows=N width=…)`.
+        let estimate = (plan.first())
+            .and_then(|r| r.try_get::<_, String>(0).ok())
+            .and_then(|line| {
+                let rows = line.split("rows=").nth(1)?;
+                rows.split_whitespace().next()?.parse::<u64>().ok()
+            })
+            .unwrap_or(0);
+        // Far above the limit: counting up to it would be wasted.
+        if estimate > limit.saturating_mul(4) {
+            return Ok((estimate, true));
+        }
+        let sql = format!(
+            "select count(*) from (select 1 from {t}{clause} limit {}) s",
+            limit + 1
+        );
+        let n = client
+            .query_one(&sql, params)
+            .await
+            .map_err(error)?
+            .get::<_, i64>(0) as u64;
+        Ok(match n > limit {
+            false => (n, false),
+            true => (estimate.max(n), true),
+        })
+    }
+
+    /// `$n` bound to `text` as the key's own type, or `None` when it cannot be one.
+    fn key_param(&self, f: &mut Filter, text: &str) -> Option<String> {
+        let key = &self.table.fields[self.table.key];
+        Some(match key.field.kind {
+            crate::source::FieldType::Integer => match text.parse::<i64>() {
+                Ok(i) if i.to_string() == text => format!("{}::int8", f.bind(i)),
+                _ => return None,
+            },
+            // Cast to the column's type (uuid, varchar…), so that its index serves.
+            _ => format!(
+                "cast({}::text as {})",
+                f.bind(text.to_string()),
+                key.sql_type
+            ),
         })
     }
 
     async fn read_feature(&self, id: &str) -> Result<Option<Feature>, SourceError> {
-        let key = &self.table.fields[self.table.key];
         let mut f = Filter::default();
         // The key column as it is, so that its index serves the lookup.
-        let param = match key.field.kind {
-            crate::source::FieldType::Integer => match id.parse::<i64>() {
-                Ok(i) if i.to_string() == id => format!("{}::int8", f.bind(i)),
-                _ => return Ok(None),
-            },
-            _ => format!("{}::text", f.bind(id.to_string())),
+        let Some(param) = self.key_param(&mut f, id) else {
+            return Ok(None);
         };
         let sql = format!(
             "select {} from {} where {} = {param}",
             self.columns,
             self.table.quoted(),
-            ident(&key.name)
+            self.key()
         );
         let client = self.db.client().await?;
-        let row = client.query_opt(&sql, &f.refs()).await.map_err(error)?;
+        let row = match client.query_opt(&sql, &f.refs()).await.map_err(error) {
+            // An id that is no value of the key's type (not a uuid…) names no feature.
+            Err(SourceError::Invalid(_)) => return Ok(None),
+            r => r?,
+        };
         row.map(|r| self.feature(&r)).transpose()
     }
 

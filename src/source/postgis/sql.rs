@@ -137,6 +137,7 @@ mod tests {
                 title: None,
             },
             name: "nome".into(),
+            sql_type: "text".into(),
         };
         f.equals(&c, &Value::String("x' or '1'='1".into()));
         assert_eq!(f.clause(), " where \"nome\"::text = $1");
