@@ -939,3 +939,138 @@ fn deep_pages_follow_the_key_and_large_counts_are_estimated() {
         .assert_exception(400);
     assert_eq!(c.psql(&db, "select count(*) from lotti"), "2500");
 }
+
+/// `lon lat` pairs, as a WGS84 geometry transformed to `srid` in SQL.
+fn in_srid(wkt: &str, srid: u32) -> String {
+    format!("ST_Transform(ST_GeomFromText('{wkt}', 4326), {srid})")
+}
+
+#[test]
+fn every_geometry_type_and_italian_crs_is_served_in_crs84() {
+    let c = cluster();
+    let url = c.database("forme");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let (lon, lat) = FIRENZE;
+    let line = format!("LINESTRING({lon} {lat}, {} {})", lon + 0.01, lat + 0.005);
+    let square = format!(
+        "POLYGON(({lon} {lat}, {x} {lat}, {x} {y}, {lon} {y}, {lon} {lat}))",
+        x = lon + 0.01,
+        y = lat + 0.01
+    );
+    // One table per CRS and type, and one with two geometry columns.
+    let tables = [
+        ("punti_6707", "Point", 6707, format!("POINT({lon} {lat})")),
+        ("linee_7791", "LineString", 7791, line.clone()),
+        ("aree_25832", "Polygon", 25832, square.clone()),
+        (
+            "multi_3857",
+            "MultiPolygon",
+            3857,
+            format!("MULTIPOLYGON(({}))", &square[8..square.len() - 1]),
+        ),
+        (
+            "misti_3003",
+            "Geometry",
+            3003,
+            format!("POINT({lon} {lat})"),
+        ),
+        (
+            "multilinee_4326",
+            "MultiLineString",
+            4326,
+            format!("MULTILINESTRING(({}))", &line[11..line.len() - 1]),
+        ),
+        (
+            "multipunti_3003",
+            "MultiPoint",
+            3003,
+            format!("MULTIPOINT({lon} {lat}, {} {})", lon + 0.001, lat),
+        ),
+        (
+            "collezioni_4326",
+            "GeometryCollection",
+            4326,
+            format!("GEOMETRYCOLLECTION(POINT({lon} {lat}), {line})"),
+        ),
+        (
+            "punti_z_4326",
+            "PointZ",
+            4326,
+            format!("POINT Z({lon} {lat} 50)"),
+        ),
+    ];
+    for (name, kind, srid, wkt) in &tables {
+        let value = if kind.ends_with('Z') {
+            format!("ST_GeomFromText('{wkt}', 4326)")
+        } else {
+            in_srid(wkt, *srid)
+        };
+        c.psql(
+            &db,
+            &format!(
+                "create table {name} (id serial primary key, nome text, geom geometry({kind}, {srid}));
+                 insert into {name} (nome, geom) values ('{name}', {value})"
+            ),
+        );
+    }
+    // A mixed column holds a line too.
+    c.psql(
+        &db,
+        &format!(
+            "insert into misti_3003 (nome, geom) values ('linea', {})",
+            in_srid(&line, 3003)
+        ),
+    );
+    c.psql(
+        &db,
+        &format!(
+            "create table doppia (id serial primary key, nome text,
+                 luogo geometry(Point, 6707), ambito geometry(Polygon, 3003));
+             insert into doppia (nome, luogo, ambito) values ('doppia', {}, {})",
+            in_srid(&format!("POINT({lon} {lat})"), 6707),
+            in_srid(&square, 3003)
+        ),
+    );
+    let s = Server::start(&[&url]);
+    let mut ids: Vec<String> = (s.json("/collections")["collections"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .map(|c| c["id"].as_str().unwrap().to_string())
+    .collect();
+    ids.sort();
+    let mut expected: Vec<String> = tables.iter().map(|t| t.0.to_string()).collect();
+    expected.extend(["doppia_luogo".to_string(), "doppia_ambito".to_string()]);
+    expected.sort();
+    assert_eq!(ids, expected);
+
+    let (x, y) = common::geo::tile_of(14, lon + 1e-5, lat + 1e-5);
+    for id in &ids {
+        let items = s.json(&format!("/collections/{id}/items"));
+        let first = &items["features"][0];
+        let mut coords = Vec::new();
+        let g = &first["geometry"];
+        for part in std::iter::once(g).chain(g["geometries"].as_array().into_iter().flatten()) {
+            common::geo::coords(&part["coordinates"], &mut coords);
+        }
+        assert!(!coords.is_empty(), "{id}: {first}");
+        // The first vertex is Firenze's point, back in CRS84 within a centimetre or so.
+        let near = coords
+            .iter()
+            .any(|c| (c.0 - lon).abs() < 2e-7 && (c.1 - lat).abs() < 2e-7);
+        assert!(near, "{id}: {coords:?}");
+        let r = s.get(&format!(
+            "/collections/{id}/tiles/WebMercatorQuad/14/{y}/{x}"
+        ));
+        assert_eq!(r.status, 200, "{id}: {}", r.text());
+        let drawn: usize = mvt::decode(&r.body).iter().map(|l| l.features.len()).sum();
+        assert!(drawn >= 1, "{id}: nothing in its tile");
+    }
+    let meta = s.json("/collections/aree_25832");
+    assert!(meta.to_string().contains("25832"), "{meta}");
+    let mixed = s.json("/collections/misti_3003/items");
+    let kinds: Vec<&str> = (mixed["features"].as_array().unwrap().iter())
+        .map(|f| f["geometry"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["Point", "LineString"]);
+}

@@ -144,6 +144,11 @@ impl Catalogue {
             }
         }
         let ambiguous = used.clone();
+        let mut seen = std::collections::HashSet::new();
+        let several: std::collections::HashSet<(String, String)> = (sources.iter())
+            .map(|s| (s.table().schema.clone(), s.table().name.clone()))
+            .filter(|t| !seen.insert(t.clone()))
+            .collect();
         for source in sources {
             let rows: Vec<usize> = (0..declared.len())
                 .filter(|&i| !ambiguous[i] && declares(&declared[i], &source))
@@ -195,11 +200,10 @@ impl Catalogue {
                     } else {
                         format!("{}_{}", t.schema, t.name)
                     };
-                    let id = id_from(&name);
-                    let id = if self.get(&id).is_some() {
-                        id_from(&format!("{name}_{}", t.geometry))
-                    } else {
-                        id
+                    // Each geometry column of a table with several is named by it too.
+                    let id = match several.contains(&(t.schema.clone(), t.name.clone())) {
+                        true => id_from(&format!("{name}_{}", t.geometry)),
+                        false => id_from(&name),
                     };
                     validate_id(&id).map_err(|m| CatalogueError::Preview {
                         path: PathBuf::from(&label),
