@@ -328,6 +328,7 @@ fn while_the_database_is_down_requests_get_503_and_the_server_recovers() {
     let health = s.json("/health");
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["degraded"][0]["collection"], "comuni");
+    assert_eq!(health["databases"][0]["answering"], false, "{health}");
     assert!(!health.to_string().contains("127.0.0.1"), "{health}");
     c.resume();
     // Back without a restart.
@@ -649,6 +650,10 @@ fn edits_in_the_database_reach_the_tiles_they_touch_and_no_others() {
         tile_at(&s, "punti", FIRENZE);
         misses() == m
     });
+    assert_eq!(
+        s.json("/health")["databases"],
+        serde_json::json!([{"id": "territorio", "answering": true, "changes": "notified"}])
+    );
     let (firenze, firenze_etag) = tile_at(&s, "punti", FIRENZE);
     let (pisa, pisa_etag) = tile_at(&s, "punti", PISA);
     assert_eq!(

@@ -90,6 +90,7 @@ fn default_statement_timeout_ms() -> u64 {
 impl DatabaseConfig {
     pub fn options(&self) -> crate::source::postgis::DatabaseOptions {
         crate::source::postgis::DatabaseOptions {
+            id: self.id.clone(),
             url: self.url.clone(),
             schemas: self.schemas.clone(),
             pool_size: self.pool_size,

@@ -158,8 +158,20 @@ pub async fn health(State(app): State<App>, RawQuery(raw): RawQuery) -> Result<R
             Some(json!({"collection": l.meta.id, "problem": problem}))
         })
         .collect();
+    // Each database once, as its layers' last reads found it.
+    let mut databases: Vec<crate::source::Backend> = Vec::new();
+    for b in (app.catalogue.layers().iter()).filter_map(|l| l.source.backend()) {
+        match databases.iter_mut().find(|d| d.name == b.name) {
+            Some(d) => d.answering &= b.answering,
+            None => databases.push(b),
+        }
+    }
+    let databases: Vec<_> = (databases.iter())
+        .map(|d| json!({"id": d.name, "answering": d.answering, "changes": d.changes}))
+        .collect();
     let body = json!({
         "status": if degraded.is_empty() { "ok" } else { "degraded" },
+        "databases": databases,
         "version": env!("CARGO_PKG_VERSION"),
         "collections": app.catalogue.layers().len(),
         "degraded": degraded,

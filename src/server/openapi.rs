@@ -647,6 +647,13 @@ fn service_schemas(links: &Json) -> Json {
                     "type": "object", "required": ["collection", "problem"],
                     "properties": {"collection": {"type": "string"}, "problem": {"type": "string"}},
                 }},
+                "databases": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "answering", "changes"],
+                    "properties": {
+                        "id": {"type": "string"}, "answering": {"type": "boolean"},
+                        "changes": {"type": "string", "enum": ["notified", "connecting", "polled"]},
+                    },
+                }},
                 "tile_cache": {"type": "object", "required": ["tiles", "bytes", "limit_bytes"], "properties": {
                     "tiles": {"type": "integer", "minimum": 0}, "bytes": {"type": "integer", "minimum": 0},
                     "limit_bytes": {"type": "integer", "minimum": 0},

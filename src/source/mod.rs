@@ -197,6 +197,18 @@ pub struct Page {
     pub next_after: Option<String>,
 }
 
+/// A backend several sources share, for `/health`: named without its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backend {
+    /// The configuration's id of the database (`postgresql` for one given on the command line).
+    pub name: String,
+    /// Whether its last read found it answering.
+    pub answering: bool,
+    /// How its tables' changes reach the tiles: `notified` (listening), `connecting` (to
+    /// listen), `polled` (no table notifies).
+    pub changes: &'static str,
+}
+
 /// Options a configured layer passes to its source.
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
@@ -341,6 +353,12 @@ pub trait FeatureSource: Send + Sync + std::fmt::Debug {
     /// Why the source does not serve its data as it stands, if it does not; meant for the
     /// public health report, so without server paths.
     fn problem(&self) -> Option<String> {
+        None
+    }
+
+    /// The shared backend the source reads from (a database), as the public health report
+    /// shows it; `None` for a source of its own (a file).
+    fn backend(&self) -> Option<Backend> {
         None
     }
 

@@ -117,12 +117,25 @@ impl PixelGrid {
 
 /// Features left out of a tile, per pixel: how many, and how much of the pixel they would
 /// cover (in square pixels: a polygon's box area, a line's box diagonal times one pixel).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Tally {
     cols: u32,
     rows: u32,
-    /// Made on the first feature counted: most tiles of a layer at its own zooms have none.
+    /// Each count as it came (pixel, features, cover), while they are few: most tiles at a
+    /// layer's own zooms count a handful, and a dense grid of a 512-pixel tile is 2 MB to
+    /// clear and scan.
+    few: Vec<(u32, u32, f32)>,
+    /// Every pixel's sum, once there are many.
     cells: Vec<(u32, f32)>,
+}
+
+/// Counts kept one by one before the grid is made.
+const FEW: usize = 16 * 1024;
+
+impl PartialEq for Tally {
+    fn eq(&self, other: &Tally) -> bool {
+        self.size() == other.size() && self.pixels() == other.pixels()
+    }
 }
 
 impl Tally {
@@ -151,11 +164,22 @@ impl Tally {
 
     /// Adds to the pixel at (`cx`, `cy`), inside the tile.
     fn bump(&mut self, grid: &PixelGrid, cx: f64, cy: f64, count: u32, cover: f64) {
-        if self.cells.is_empty() {
+        if self.is_empty() {
             (self.cols, self.rows) = (grid.cols, grid.rows);
-            self.cells = vec![(0, 0.0); grid.cols as usize * grid.rows as usize];
         }
-        let cell = &mut self.cells[cy as usize * self.cols as usize + cx as usize];
+        let at = cy as u32 * self.cols + cx as u32;
+        if self.cells.is_empty() {
+            if self.few.len() < FEW {
+                return self.few.push((at, count, cover as f32));
+            }
+            self.cells = vec![(0, 0.0); self.cols as usize * self.rows as usize];
+            for (k, n, c) in std::mem::take(&mut self.few) {
+                let cell = &mut self.cells[k as usize];
+                cell.0 = cell.0.saturating_add(n);
+                cell.1 += c;
+            }
+        }
+        let cell = &mut self.cells[at as usize];
         cell.0 = cell.0.saturating_add(count);
         cell.1 += cover as f32;
     }
@@ -197,7 +221,7 @@ impl Tally {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.cells.is_empty() && self.few.is_empty()
     }
 
     /// The tile's size in pixels (0 × 0 while nothing is counted).
@@ -207,15 +231,36 @@ impl Tally {
 
     /// How many features were counted.
     pub fn total(&self) -> u64 {
-        self.cells.iter().map(|c| c.0 as u64).sum()
+        let few: u64 = self.few.iter().map(|c| c.1 as u64).sum();
+        few + self.cells.iter().map(|c| c.0 as u64).sum::<u64>()
     }
 
-    /// The counted pixels: column, row, features, square pixels they cover.
-    pub fn pixels(&self) -> impl Iterator<Item = (u32, u32, u32, f32)> + '_ {
-        let cols = self.cols.max(1) as usize;
-        (self.cells.iter().enumerate())
-            .filter(|(_, c)| c.0 > 0)
-            .map(move |(k, c)| ((k % cols) as u32, (k / cols) as u32, c.0, c.1))
+    /// The counted pixels, row by row: column, row, features, square pixels they cover.
+    pub fn pixels(&self) -> Vec<(u32, u32, u32, f32)> {
+        let cols = self.cols.max(1);
+        let mut sums: Vec<(u32, u32, f32)> = Vec::new();
+        if self.cells.is_empty() {
+            let mut few = self.few.clone();
+            few.sort_by_key(|c| c.0);
+            for (k, n, c) in few {
+                match sums.last_mut() {
+                    Some(last) if last.0 == k => {
+                        last.1 = last.1.saturating_add(n);
+                        last.2 += c;
+                    }
+                    _ => sums.push((k, n, c)),
+                }
+            }
+        } else {
+            sums = (self.cells.iter().enumerate())
+                .filter(|(_, c)| c.0 > 0)
+                .map(|(k, c)| (k as u32, c.0, c.1))
+                .collect();
+        }
+        (sums.into_iter())
+            .filter(|c| c.1 > 0)
+            .map(|(k, n, c)| (k % cols, k / cols, n, c))
+            .collect()
     }
 }
 
@@ -268,10 +313,33 @@ mod tests {
         // Centred outside the tile: not this tile's.
         t.add(&grid, [-3.0, 10.0], [-1.0, 11.0], true);
         assert_eq!(t.total(), 3);
-        let mut px: Vec<_> = t.pixels().collect();
+        let mut px: Vec<_> = t.pixels();
         px.sort_by_key(|p| (p.0, p.1));
         assert_eq!((px[0].0, px[0].1, px[0].2), (10, 55, 2));
         assert!((px[0].3 - (0.4 * 0.5 + 0.2 * 0.2)).abs() < 1e-4);
         assert_eq!((px[1].0, px[1].1, px[1].2, px[1].3), (100, 156, 1, 0.0));
+    }
+
+    #[test]
+    fn many_counts_sum_the_same_as_few() {
+        let grid = PixelGrid::new(rect(0.0, 0.0, 256.0, 256.0), 4, 256, 256, |x, y| {
+            Some([x, 256.0 - y])
+        });
+        let mut expected = std::collections::BTreeMap::new();
+        let mut t = Tally::default();
+        for i in 0..(3 * FEW) {
+            // Points in a 97 x 89 pixel patch, several to a pixel.
+            let (x, y) = ((i * 7 % 97) as f64 + 0.5, (i * 13 % 89) as f64 + 0.5);
+            t.add(&grid, [x, y], [x, y], false);
+            *expected.entry((x as u32, 255 - y as u32)).or_insert(0u32) += 1;
+            if i == FEW / 2 {
+                assert!(t.cells.is_empty(), "still counted one by one");
+            }
+        }
+        assert!(!t.cells.is_empty(), "a grid by now");
+        let got: std::collections::BTreeMap<(u32, u32), u32> =
+            t.pixels().into_iter().map(|p| ((p.0, p.1), p.2)).collect();
+        assert_eq!(got, expected);
+        assert_eq!(t.total(), 3 * FEW as u64);
     }
 }

@@ -151,6 +151,18 @@ impl Listener {
         }
     }
 
+    /// How changes reach the tiles now: see [`crate::source::Backend::changes`].
+    pub fn state(&self) -> &'static str {
+        let none = (self.followers.lock())
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty();
+        match (none, self.heard.load(Ordering::Acquire)) {
+            (true, _) => "polled",
+            (false, true) => "notified",
+            (false, false) => "connecting",
+        }
+    }
+
     fn everything(&self) {
         for f in self
             .followers

@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 /// How to reach a database, from the configuration or the command line.
 #[derive(Debug, Clone)]
 pub struct DatabaseOptions {
+    /// How `/health` names it: the configuration's id.
+    pub id: String,
     /// `postgresql://user:password@host:port/db` (or the key=value form).
     pub url: String,
     /// Schemas to look for tables in; every user schema when empty.
@@ -45,6 +47,7 @@ pub const DEFAULT_EXACT_COUNT_LIMIT: u64 = 100_000;
 impl DatabaseOptions {
     pub fn new(url: &str) -> DatabaseOptions {
         DatabaseOptions {
+            id: "postgresql".into(),
             url: url.to_string(),
             schemas: Vec::new(),
             pool_size: 8,
@@ -59,6 +62,8 @@ pub struct Database {
     pool: Pool,
     /// Host, port and database, never the password: for messages.
     pub name: String,
+    /// The configuration's id, for `/health` (which names no address).
+    id: String,
     /// Why the last read failed for want of the database, until one succeeds.
     failing: std::sync::Mutex<Option<String>>,
     config: tokio_postgres::Config,
@@ -138,8 +143,11 @@ impl Database {
         let mut config: tokio_postgres::Config = options.url.parse().map_err(|e| {
             SourceError::Invalid(format!("not a PostgreSQL connection string: {e}"))
         })?;
+        // Tile and page reads are many and short: parallel workers cost more to start than
+        // they save (a z12 read took 53 ms with two, 13 ms without), and under load there is
+        // no core to give them; compiling a low-zoom scan (JIT) is slower than running it.
         config.options(format!(
-            "-c statement_timeout={}",
+            "-c statement_timeout={} -c max_parallel_workers_per_gather=0 -c jit=off",
             options.statement_timeout.as_millis()
         ));
         config.application_name("tessera");
@@ -164,6 +172,7 @@ impl Database {
             pool,
             name,
             failing: std::sync::Mutex::new(None),
+            id: options.id.clone(),
             config,
             listener: Arc::default(),
             listening: Mutex::new(None),
@@ -348,6 +357,9 @@ pub struct PostgisSource {
     stale_count: Arc<AtomicBool>,
     /// When they were last read.
     measured: Mutex<Instant>,
+    /// The median size of a feature's box (area for polygons, longest side for the others,
+    /// in the table's units), from its first rows: whether a tile's features mostly draw.
+    typical: Option<f64>,
     /// For a table without change triggers: its row counters when last polled.
     counters: Mutex<i64>,
     /// The table's CRS to CRS84 and back, for the pixel sizes and grids of tiles.
@@ -368,6 +380,7 @@ impl PostgisSource {
         let to_crs84 = Transformer::new(table.srid, 4326)?;
         let from_crs84 = Transformer::new(4326, table.srid)?;
         let (extent, count) = measure(client, &table, &to_crs84).await?;
+        let typical = typical_size(client, &table).await?;
         let counters = if table.followed {
             0
         } else {
@@ -410,6 +423,7 @@ impl PostgisSource {
             stale_count,
             measured: Mutex::new(Instant::now()),
             counters: Mutex::new(counters),
+            typical,
             to_crs84,
             from_crs84,
             columns: columns.join(", "),
@@ -477,6 +491,25 @@ async fn measure(
         _ => None,
     };
     Ok((extent, count.max(0) as u64))
+}
+
+/// The median size of the boxes of the first 10,000 rows: see [`PostgisSource::typical`].
+async fn typical_size(
+    client: &impl tokio_postgres::GenericClient,
+    table: &Table,
+) -> Result<Option<f64>, SourceError> {
+    let g = ident(&table.geometry);
+    let size = match table.geometry_type.as_str() {
+        "Polygon" | "MultiPolygon" => "(ST_XMax(b) - ST_XMin(b)) * (ST_YMax(b) - ST_YMin(b))",
+        _ => "greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b))",
+    };
+    let sql = format!(
+        "select percentile_cont(0.5) within group (order by {size})
+         from (select {g}::box2d as b from {} where {g} is not null limit 10000) s",
+        table.quoted()
+    );
+    let row = client.query_one(&sql, &[]).await.map_err(error)?;
+    Ok(row.get::<_, Option<f64>>(0))
 }
 
 /// The statistics' row counters of a table without change triggers (of a view, those of the
@@ -588,6 +621,14 @@ impl FeatureSource for PostgisSource {
     /// The database's state as the last read found it (for `/health`; no address in it).
     fn problem(&self) -> Option<String> {
         self.db.failing.lock().ok()?.clone()
+    }
+
+    fn backend(&self) -> Option<crate::source::Backend> {
+        Some(crate::source::Backend {
+            name: self.db.id.clone(),
+            answering: self.problem().is_none(),
+            changes: self.db.listener.state(),
+        })
     }
 
     async fn query(&self, q: &Query) -> Result<Page, SourceError> {
@@ -828,7 +869,15 @@ impl PostgisSource {
         );
         // What draws at least a pixel: the same test as `too_small`, in SQL, on the box
         // (named so that no column of the table can be mistaken for it).
-        let big = if pixel[0] <= 0.0 {
+        // Where most features draw (at high zooms), one read of every row in the tile costs
+        // less than reading the drawn ones and counting the others in a second scan: the few
+        // under a pixel are counted here.
+        let one_pass = pixel[0] <= 0.0
+            || (self.typical).is_some_and(|t| match polygonal {
+                true => t >= 16.0 * pixel[0] * pixel[1],
+                false => t >= 4.0 * pixel[0].max(pixel[1]),
+            });
+        let big = if one_pass {
             "true".to_string()
         } else {
             let (px, py) = (f.bind(pixel[0]), f.bind(pixel[1]));
@@ -856,7 +905,7 @@ impl PostgisSource {
         // What draws under a pixel, counted in the database by cells of half a pixel, so
         // that a million parcels at z6 cost a few thousand rows.
         let cells = match &q.tally {
-            Some(grid) if pixel[0] > 0.0 => {
+            Some(grid) if !one_pass => {
                 let (dx, dy) = (
                     f.bind(r.width() / (2.0 * grid.cols.max(1) as f64)),
                     f.bind(r.height() / (2.0 * grid.rows.max(1) as f64)),
@@ -897,6 +946,7 @@ impl PostgisSource {
             to_crs84: self.to_crs84.clone(),
             polygonal,
             area_env: r,
+            sort: (one_pass && pixel[0] > 0.0).then_some(pixel),
         };
         // Decoding and counting are CPU work: not on the async threads.
         tokio::task::spawn_blocking(move || this.pick(rows, cells, &q))
@@ -919,6 +969,8 @@ struct Reader {
     to_crs84: Transformer,
     polygonal: bool,
     area_env: Rect<f64>,
+    /// The pixel, when the rows under one are among those read, to be counted here.
+    sort: Option<[f64; 2]>,
 }
 
 impl Reader {
@@ -936,12 +988,19 @@ impl Reader {
             }
         }
         // The drawn ones, largest boxes first past `max_features` (the rest counted).
-        let mut big: Vec<(f64, usize)> = (rows.iter().enumerate())
-            .map(|(k, row)| {
-                let b = [row.get::<_, f64>(0), row.get(1), row.get(2), row.get(3)];
-                ((b[2] - b[0]) * (b[3] - b[1]), k)
-            })
-            .collect();
+        let mut big: Vec<(f64, usize)> = Vec::with_capacity(rows.len());
+        for (k, row) in rows.iter().enumerate() {
+            let b = [row.get::<_, f64>(0), row.get(1), row.get(2), row.get(3)];
+            let (w, h) = (b[2] - b[0], b[3] - b[1]);
+            match self.sort {
+                Some(pixel) if crate::source::too_small(w, h, pixel, self.polygonal) => {
+                    if let Some(g) = &grid {
+                        left_out.add(g, [b[0], b[1]], [b[2], b[3]], self.polygonal);
+                    }
+                }
+                _ => big.push((w * h, k)),
+            }
+        }
         if big.len() > q.max_features {
             big.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             for &(_, k) in &big[q.max_features..] {
