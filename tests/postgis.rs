@@ -1079,3 +1079,93 @@ fn every_geometry_type_and_italian_crs_is_served_in_crs84() {
         .collect();
     assert_eq!(kinds, ["Point", "LineString"]);
 }
+
+/// Features in a tile, as themselves or counted by stand-ins.
+fn stood_for(r: &common::Response) -> u64 {
+    (mvt::decode(&r.body).iter())
+        .flat_map(|l| l.features.iter())
+        .map(|f| {
+            f.properties
+                .get("tessera:count")
+                .map_or(1, |c| c.as_u64().unwrap())
+        })
+        .sum()
+}
+
+#[test]
+fn a_large_table_counts_its_small_features_from_boxes_in_memory_kept_in_step() {
+    let c = cluster();
+    let url = c.database("boxes");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    // 30,000 squares of about 8 m in a 150 x 200 grid east of Firenze, and a big one.
+    c.psql(
+        &db,
+        "create table lotti (id int8 primary key, nome text, geom geometry(Polygon, 4326));
+         insert into lotti select i, 'lotto ' || i,
+             ST_MakeEnvelope(11.30 + (i % 150) * 0.0005, 43.74 + (i / 150) * 0.0004,
+                             11.30 + (i % 150) * 0.0005 + 0.0001, 43.74 + (i / 150) * 0.0004 + 0.00007, 4326)
+             from generate_series(0, 29999) i;
+         insert into lotti values (100000, 'grande', ST_MakeEnvelope(11.31, 43.75, 11.34, 43.77, 4326));
+         analyze lotti",
+    );
+    let (ok, out) = tessera(&["db", "init", &url], &url);
+    assert!(ok, "{out}");
+    let s = Server::start(&[&url]);
+    common::eventually("the boxes are in memory", || {
+        std::fs::read_to_string(&s.stderr)
+            .unwrap_or_default()
+            .contains("boxes in memory")
+    });
+    // Every row under the z10 tile is drawn or counted, once.
+    // (None while the tile is outside the layer's extent, as it was.)
+    let count_in = |z: u32, lon: f64, lat: f64| -> Option<(u64, u64)> {
+        let (x, y) = common::geo::tile_of(z, lon, lat);
+        let r = s.get(&format!(
+            "/collections/lotti/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        ));
+        if r.status == 404 {
+            return None;
+        }
+        assert!(r.status == 200 || r.status == 204, "{}", r.text());
+        let n = 1u64 << z;
+        let lon0 = x as f64 / n as f64 * 360.0 - 180.0;
+        let lon1 = (x + 1) as f64 / n as f64 * 360.0 - 180.0;
+        let lat_of = |t: f64| {
+            (std::f64::consts::PI * (1.0 - 2.0 * t / n as f64))
+                .sinh()
+                .atan()
+                .to_degrees()
+        };
+        let (lat0, lat1) = (lat_of((y + 1) as f64), lat_of(y as f64));
+        // Counted where the box's centre falls: inside the tile proper.
+        let sql = format!(
+            "select count(*) from lotti where ST_X(ST_Centroid(Box2D(geom))) between {lon0} and {lon1}
+             and ST_Y(ST_Centroid(Box2D(geom))) between {lat0} and {lat1}"
+        );
+        let rows: u64 = c.psql(&db, &sql).parse().unwrap();
+        Some((stood_for(&r), rows))
+    };
+    let (drawn, rows) = count_in(10, 11.33, 43.78).unwrap();
+    assert!(rows > 29_000, "{rows}");
+    assert_eq!(drawn, rows);
+
+    // Moved far away, added, deleted: the boxes follow.
+    c.psql(
+        &db,
+        &format!(
+            "update lotti set geom = ST_Translate(geom, {}, {}) where id < 10",
+            GROSSETO.0 - 11.30,
+            GROSSETO.1 - 43.74
+        ),
+    );
+    common::eventually("the moved ones are counted at Grosseto", || {
+        count_in(10, GROSSETO.0 + 0.0005, GROSSETO.1 + 0.0005) == Some((10, 10))
+    });
+    common::eventually("and no longer at Firenze", || {
+        count_in(10, 11.33, 43.78) == Some((rows - 10, rows - 10))
+    });
+    c.psql(&db, "delete from lotti where id < 5");
+    common::eventually("the deleted ones are gone", || {
+        count_in(10, GROSSETO.0 + 0.0005, GROSSETO.1 + 0.0005) == Some((5, 5))
+    });
+}

@@ -82,8 +82,31 @@ measure() { # name port paths concurrency
     "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" \
     "$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")"
 }
-warm() { # port paths
-  wrk -t2 -c16 -d30s --timeout 60s -s benches/load/tiles.lua "http://127.0.0.1:$1" -- "$WORK/$2" >/dev/null
+warm() { # port paths: every tile once, four at a time
+  python3 - "http://127.0.0.1:$1" "$WORK/$2" <<'PY'
+import sys, urllib.request, urllib.error, concurrent.futures
+def get(path):
+    try:
+        urllib.request.urlopen(sys.argv[1] + path, timeout=120).read()
+    except urllib.error.HTTPError:
+        pass
+paths = [l.strip() for l in open(sys.argv[2])]
+with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    list(pool.map(get, paths))
+PY
+}
+biggest() { # name url-template: the largest tile of the list at each zoom, uncompressed
+  python3 - "$WORK/tiles.txt" "$1" "$2" <<'PY'
+import sys, urllib.request, urllib.error, collections
+big = collections.defaultdict(int)
+for line in open(sys.argv[1]):
+    z, x, y = map(int, line.split())
+    try:
+        big[z] = max(big[z], len(urllib.request.urlopen(sys.argv[3].format(z=z, x=x, y=y)).read()))
+    except urllib.error.HTTPError:
+        pass
+print(f"{sys.argv[2]:<8}", " ".join(f"z{z}:{big[z] // 1000}KB" for z in sorted(big)))
+PY
 }
 
 echo "== tiles, cache off (every tile made)"
@@ -92,30 +115,14 @@ for c in 16 64; do
   start_martin 0; measure martin 8096 martin.paths "$c"; kill $SERVER; wait $SERVER 2>/dev/null || true
 done
 echo "== tiles, cache on (after a warm-up pass)"
-start_tessera 1024; warm 8095 tessera.paths
+start_tessera 4096; warm 8095 tessera.paths
 for c in 16 64; do measure tessera 8095 tessera.paths "$c"; done
-echo "== largest tile by zoom (bytes, uncompressed)"
-python3 - "$WORK/tiles.txt" tessera <<'PY'
-import sys, urllib.request, collections
-big = collections.defaultdict(int)
-for line in open(sys.argv[1]):
-    z, x, y = map(int, line.split())
-    r = urllib.request.urlopen(f"http://127.0.0.1:8095/tiles/WebMercatorQuad/{z}/{y}/{x}?collections=particelle,edifici")
-    big[z] = max(big[z], len(r.read()))
-print(sys.argv[2], " ".join(f"z{z}:{big[z]}" for z in sorted(big)))
-PY
+echo "== largest tile by zoom (uncompressed)"
+biggest tessera "http://127.0.0.1:8095/tiles/WebMercatorQuad/{z}/{y}/{x}?collections=particelle,edifici"
 kill $SERVER; wait $SERVER 2>/dev/null || true
-start_martin 1024; warm 8096 martin.paths
+start_martin 4096; warm 8096 martin.paths
 for c in 16 64; do measure martin 8096 martin.paths "$c"; done
-python3 - "$WORK/tiles.txt" martin <<'PY'
-import sys, urllib.request, collections
-big = collections.defaultdict(int)
-for line in open(sys.argv[1]):
-    z, x, y = map(int, line.split())
-    r = urllib.request.urlopen(f"http://127.0.0.1:8096/particelle,edifici/{z}/{x}/{y}")
-    big[z] = max(big[z], len(r.read()))
-print(sys.argv[2], " ".join(f"z{z}:{big[z]}" for z in sorted(big)))
-PY
+biggest martin "http://127.0.0.1:8096/particelle,edifici/{z}/{x}/{y}"
 kill $SERVER; wait $SERVER 2>/dev/null || true
 
 echo "== items, random boxes around the towns (pages/s)"

@@ -5,6 +5,8 @@
 //! again. A table without triggers (a view, a role that may not create them) is polled: the
 //! statistics' row counters moving means the whole layer is stale.
 
+use super::boxes::Boxes;
+use super::discover::Table;
 use crate::crs::Transformer;
 use crate::source::SourceInfo;
 use geo_types::{Coord, Rect};
@@ -73,10 +75,10 @@ impl Changes {
 /// read, and where its changes go.
 #[derive(Debug)]
 pub struct Follower {
-    pub schema: String,
-    pub table: String,
-    pub geometry: String,
+    pub table: Table,
     pub to_crs84: Transformer,
+    /// The table's boxes in memory, if it has them: patched before the change counts.
+    pub boxes: Option<Arc<Boxes>>,
     pub changes: Arc<Changes>,
     /// The source's info, whose extent grows to hold what was added.
     pub info: Arc<Mutex<Arc<SourceInfo>>>,
@@ -97,18 +99,38 @@ struct Notice {
 
 impl Follower {
     /// Applies a notice meant for this table.
-    fn apply(&self, notice: &Notice) {
-        if notice.schema != self.schema || notice.table != self.table {
-            return;
+    fn concerns(&self, notice: &Notice) -> bool {
+        notice.schema == self.table.schema && notice.table == self.table.name
+    }
+
+    /// Counts everything of the table as changed; its boxes are out of step until loaded again.
+    fn everything(&self) {
+        if let Some(b) = &self.boxes {
+            b.drop_all();
+            b.loading.store(false, Ordering::Release);
         }
+        self.changes.everything();
+    }
+
+    /// Applies a notice meant for this table: the rows in the changed box read again into its
+    /// boxes (on `client`, the listener's), then the tiles there count as changed.
+    async fn apply(&self, notice: &Notice, client: &tokio_postgres::Client) {
         self.stale_count.store(true, Ordering::Relaxed);
         if notice.all {
-            return self.changes.everything();
+            return self.everything();
         }
-        let Some(&[x0, y0, x1, y1]) = notice.boxes.get(&self.geometry) else {
+        let Some(&[x0, y0, x1, y1]) = notice.boxes.get(&self.table.geometry) else {
             return;
         };
         let native = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
+        if let Some(b) = self.boxes.as_ref().filter(|b| b.read(|_| ()).is_some()) {
+            let within = format!("ST_MakeEnvelope($1, $2, $3, $4, {})", self.table.srid);
+            let sql = super::boxes::rows_sql(&self.table, Some(&within));
+            match client.query(&sql, &[&x0, &y0, &x1, &y1]).await {
+                Ok(rows) => b.replace(&native, rows.iter().map(super::boxes::entry).collect()),
+                Err(_) => return self.everything(),
+            }
+        }
         match self.to_crs84.rect(native) {
             Ok(b) => {
                 // A hair wider: the box went through one reprojection here and the tiles'
@@ -133,7 +155,7 @@ impl Follower {
 /// A database's listener and the tables it follows.
 #[derive(Debug, Default)]
 pub struct Listener {
-    pub followers: Mutex<Vec<Follower>>,
+    pub followers: Mutex<Vec<Arc<Follower>>>,
     /// Whether the listener was started.
     pub started: AtomicBool,
     /// Whether it listens now.
@@ -149,6 +171,11 @@ impl Listener {
         if !self.heard.load(Ordering::Acquire) {
             self.missed.store(true, Ordering::Release);
         }
+    }
+
+    /// Whether it listens now.
+    pub fn hears(&self) -> bool {
+        self.heard.load(Ordering::Acquire)
     }
 
     /// How changes reach the tiles now: see [`crate::source::Backend::changes`].
@@ -170,7 +197,7 @@ impl Listener {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
         {
-            f.changes.everything();
+            f.everything();
         }
     }
 }
@@ -233,9 +260,14 @@ async fn listen_once(
     while let Some(payload) = rx.recv().await {
         match serde_json::from_str::<Notice>(&payload) {
             Ok(notice) => {
-                let followers = listener.followers.lock();
-                for f in followers.unwrap_or_else(PoisonError::into_inner).iter() {
-                    f.apply(&notice);
+                let concerned: Vec<Arc<Follower>> = (listener.followers.lock())
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .iter()
+                    .filter(|f| f.concerns(&notice))
+                    .cloned()
+                    .collect();
+                for f in concerned {
+                    f.apply(&notice, &client).await;
                 }
             }
             // Not ours, or not understood: safe only as a change of everything.

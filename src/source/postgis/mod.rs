@@ -6,6 +6,7 @@
 //! A tile's read skips what draws under a pixel in SQL, from the geometry's box, and returns
 //! only those boxes, which are counted into the tile's stand-ins as a file's are.
 
+pub mod boxes;
 pub mod discover;
 pub mod follow;
 pub mod schema;
@@ -360,6 +361,8 @@ pub struct PostgisSource {
     /// The median size of a feature's box (area for polygons, longest side for the others,
     /// in the table's units), from its first rows: whether a tile's features mostly draw.
     typical: Option<f64>,
+    /// Every row's box in memory, for a large followed table (see [`boxes`]).
+    boxes: Option<Arc<boxes::Boxes>>,
     /// For a table without change triggers: its row counters when last polled.
     counters: Mutex<i64>,
     /// The table's CRS to CRS84 and back, for the pixel sizes and grids of tiles.
@@ -402,17 +405,22 @@ impl PostgisSource {
         let info = Arc::new(Mutex::new(Arc::new(info)));
         let changes = Arc::new(follow::Changes::default());
         let stale_count = Arc::new(AtomicBool::new(false));
+        // The boxes in memory only where notices keep them in step, for a large table with an
+        // integer key.
+        let boxes = (table.followed
+            && (boxes::MIN_ROWS..=boxes::MAX_ROWS).contains(&count)
+            && table.fields[table.key].field.kind == crate::source::FieldType::Integer)
+            .then(Arc::default);
         if table.followed {
             let followers = db.listener.followers.lock();
-            (followers.unwrap_or_else(PoisonError::into_inner)).push(follow::Follower {
-                schema: table.schema.clone(),
-                table: table.name.clone(),
-                geometry: table.geometry.clone(),
+            (followers.unwrap_or_else(PoisonError::into_inner)).push(Arc::new(follow::Follower {
+                table: table.clone(),
                 to_crs84: to_crs84.clone(),
+                boxes: boxes.clone(),
                 changes: changes.clone(),
                 info: info.clone(),
                 stale_count: stale_count.clone(),
-            });
+            }));
         }
         let mut columns: Vec<String> = table.fields.iter().map(sql::select).collect();
         columns.push(sql::geometry_wkb(&table));
@@ -424,6 +432,7 @@ impl PostgisSource {
             measured: Mutex::new(Instant::now()),
             counters: Mutex::new(counters),
             typical,
+            boxes,
             to_crs84,
             from_crs84,
             columns: columns.join(", "),
@@ -611,6 +620,7 @@ impl FeatureSource for PostgisSource {
     /// triggers is polled: when its row counters moved, all of it is stale.
     async fn refresh(&self) -> Result<bool, SourceError> {
         self.db.follow_changes();
+        self.load_boxes();
         match self.db.track(self.poll().await) {
             // An outage is reported by `/health` already, and polled again next time.
             Err(SourceError::Unavailable(_)) => Ok(false),
@@ -877,6 +887,12 @@ impl PostgisSource {
                 true => t >= 16.0 * pixel[0] * pixel[1],
                 false => t >= 4.0 * pixel[0].max(pixel[1]),
             });
+        if !one_pass && q.tally.is_some() {
+            self.load_boxes();
+            if let Some(done) = self.tile_from_boxes(q, r, pixel, polygonal).await? {
+                return Ok(done);
+            }
+        }
         let big = if one_pass {
             "true".to_string()
         } else {
@@ -952,6 +968,139 @@ impl PostgisSource {
         tokio::task::spawn_blocking(move || this.pick(rows, cells, &q))
             .await
             .map_err(|e| SourceError::Internal(format!("reading a tile's rows: {e}")))?
+    }
+}
+
+impl PostgisSource {
+    /// Starts loading the table's boxes into memory, on the current runtime, once (again
+    /// after they fell out of step).
+    fn load_boxes(&self) {
+        let Some(boxes) = self.boxes.clone() else {
+            return;
+        };
+        // Not before the listener hears changes: what changed before would be missing.
+        if boxes.loading.load(Ordering::Acquire)
+            || !self.db.listener.hears()
+            || tokio::runtime::Handle::try_current().is_err()
+        {
+            return;
+        }
+        if boxes.loading.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (db, table, changes) = (self.db.clone(), self.table.clone(), self.changes.clone());
+        tokio::spawn(async move {
+            // A change while they load may be missing from them: then again, a few times.
+            for _ in 0..3 {
+                let before = changes.revision();
+                // Streamed: a million rows held at once would be a few hundred MB.
+                let read = async {
+                    use futures_util::TryStreamExt;
+                    let client = db.client().await?;
+                    let sql = boxes::rows_sql(&table, None);
+                    let none: [&(dyn tokio_postgres::types::ToSql + Sync); 0] = [];
+                    let rows = client.query_raw(&sql, none).await.map_err(error)?;
+                    let mut rows = std::pin::pin!(rows);
+                    let mut entries = Vec::new();
+                    while let Some(row) = rows.try_next().await.map_err(error)? {
+                        entries.push(boxes::entry(&row));
+                    }
+                    Ok::<_, SourceError>(entries)
+                };
+                match read.await {
+                    Ok(entries) => {
+                        let b = boxes.clone();
+                        let n = entries.len();
+                        if tokio::task::spawn_blocking(move || b.set(entries))
+                            .await
+                            .is_err()
+                        {
+                            break;
+                        }
+                        if changes.revision() == before {
+                            tracing::info!(table = %table.label(false), rows = n, "boxes in memory: small features are counted without the database");
+                            return;
+                        }
+                        boxes.drop_all();
+                    }
+                    Err(e) => {
+                        tracing::warn!(table = %table.label(false), error = %e, "the boxes could not be read; tiles are read from the database alone");
+                        break;
+                    }
+                }
+            }
+            // Loaded again on the next change or refresh.
+            boxes.loading.store(false, Ordering::Release);
+        });
+    }
+
+    /// A tile whose features mostly do not draw, from the boxes in memory: those under a
+    /// pixel counted here, the others (at most `max_features`) read by key, an index scan
+    /// each, about what a box read costs a row. `None` when the boxes are not loaded.
+    async fn tile_from_boxes(
+        &self,
+        q: &TileQuery,
+        r: Rect<f64>,
+        pixel: [f64; 2],
+        polygonal: bool,
+    ) -> Result<Option<TileFeatures>, SourceError> {
+        let Some(boxes) = self.boxes.clone() else {
+            return Ok(None);
+        };
+        let (q2, to_crs84) = (q.clone(), self.to_crs84.clone());
+        // Walking the boxes is CPU work: not on the async threads.
+        let picked = tokio::task::spawn_blocking(move || {
+            boxes.read(|tree| {
+                let grid = q2.grid_in(r, &to_crs84);
+                let mut left_out = Tally::default();
+                let mut count = |e: &boxes::Entry| {
+                    if let Some(g) = &grid {
+                        let (min, max) = (e.min.map(f64::from), e.max.map(f64::from));
+                        left_out.add(g, min, max, polygonal);
+                    }
+                };
+                let mut big: Vec<(f64, boxes::Entry)> = Vec::new();
+                for e in tree.locate_in_envelope_intersecting(&boxes::envelope(&r)) {
+                    let (w, h) = ((e.max[0] - e.min[0]) as f64, (e.max[1] - e.min[1]) as f64);
+                    match crate::source::too_small(w, h, pixel, polygonal) {
+                        true => count(e),
+                        false => big.push((w * h, *e)),
+                    }
+                }
+                // The largest first past `max_features`, as from the database.
+                if big.len() > q2.max_features {
+                    big.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.key.cmp(&b.1.key)));
+                    big[q2.max_features..].iter().for_each(|(_, e)| count(e));
+                    big.truncate(q2.max_features);
+                }
+                (
+                    big.into_iter().map(|b| b.1.key).collect::<Vec<i64>>(),
+                    left_out,
+                )
+            })
+        })
+        .await
+        .map_err(|e| SourceError::Internal(format!("reading a tile's boxes: {e}")))?;
+        let Some((keys, left_out)) = picked else {
+            return Ok(None);
+        };
+        let mut features = Vec::with_capacity(keys.len());
+        if !keys.is_empty() {
+            let sql = format!(
+                "select {} from {} where {} = any($1::int8[]) order by {}",
+                self.columns,
+                self.table.quoted(),
+                self.key(),
+                self.key()
+            );
+            let client = self.db.client().await?;
+            let rows = client.query(&sql, &[&keys]).await.map_err(error)?;
+            drop(client);
+            for row in &rows {
+                features.push(self.feature(row)?);
+            }
+        }
+        Ok(Some(TileFeatures { features, left_out }))
     }
 }
 
