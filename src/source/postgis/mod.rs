@@ -741,20 +741,31 @@ impl PostgisSource {
             None => format!(" offset {}", f.bind(q.offset.min(i64::MAX as u64) as i64)),
         };
         let limit = f.bind(q.limit.min(i64::MAX as usize) as i64);
+        // A first page of few matches is counted in the same read: the page is sorted from
+        // all of them anyway.
+        let together = q.after.is_none() && q.offset == 0 && self.few_match(q, &boxes)?;
         let page_sql = format!(
-            "select {} from {t}{} order by {} limit {limit}{start}",
+            "select {}{} from {t}{} order by {} limit {limit}{start}",
             self.columns,
+            if together { ", count(*) over ()" } else { "" },
             f.clause(),
             self.key()
         );
         let refs = f.refs();
-        // The page and the count on two connections at once.
         let page = async {
             let client = self.db.client().await?;
             client.query(&page_sql, &refs).await.map_err(error)
         };
-        let count = self.count(&t, &matching, &refs[..bound]);
-        let (rows, (number_matched, estimated)) = futures_util::try_join!(page, count)?;
+        let (rows, (number_matched, estimated)) = if together {
+            let rows = page.await?;
+            let at = self.table.fields.len() + 1;
+            let n = rows.first().map_or(0, |r| r.get::<_, i64>(at));
+            (rows, (n.max(0) as u64, false))
+        } else {
+            // The page and the count on two connections at once.
+            let count = self.count(&t, &matching, &refs[..bound]);
+            futures_util::try_join!(page, count)?
+        };
         let features: Vec<Feature> = rows
             .iter()
             .map(|r| self.feature(r))
@@ -774,6 +785,32 @@ impl PostgisSource {
             estimated,
             next_after,
         })
+    }
+
+    /// Whether surely at most `exact_count_limit` rows match `q` (cut to `boxes`), from what is
+    /// known without asking: the boxes in memory, or the row count.
+    fn few_match(&self, q: &Query, boxes: &[Rect<f64>]) -> Result<bool, SourceError> {
+        let limit = self.db.exact_count_limit;
+        if !q.equals.is_empty() {
+            return Ok(false);
+        }
+        if q.bbox.is_empty() {
+            return Ok(self.info().feature_count <= limit / 2);
+        }
+        let Some(index) = &self.boxes else {
+            return Ok(false);
+        };
+        let mut envelopes = Vec::with_capacity(boxes.len());
+        for b in boxes {
+            envelopes.push(boxes::envelope(&self.from_crs84.area(*b)?.envelope));
+        }
+        // Boxes that meet the query's: as many as match, or more.
+        let candidates = index.read(|tree| {
+            (envelopes.iter())
+                .map(|e| tree.locate_in_envelope_intersecting(e).count() as u64)
+                .sum::<u64>()
+        });
+        Ok(candidates.is_some_and(|n| n <= limit))
     }
 
     /// How many rows match `clause`: counted when the planner expects at most the database's
