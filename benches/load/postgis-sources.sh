@@ -26,6 +26,7 @@ if ! psql -h /tmp -p 5433 -U postgres -d bench -c "select 1 from edifici limit 1
     -nln edifici -lco GEOMETRY_NAME=geom -lco FID=id -gt 65536
   psql -h /tmp -p 5433 -U postgres -d bench -c "vacuum analyze edifici" >/dev/null
 fi
+./target/release/tessera db init "$DB" >/dev/null   # change triggers: tiles follow edits
 [ -x "$WORK/venv/bin/uvicorn" ] || { python3 -m venv "$WORK/venv"; "$WORK/venv/bin/pip" install -q tipg uvicorn; }
 
 # The tiles: every tile over Tuscany at z6-z9, 300 at z10-11 and the blocks around twelve towns
@@ -62,11 +63,14 @@ PY
 awk '{print "/tiles/WebMercatorQuad/" $1 "/" $3 "/" $2 "?collections=particelle,edifici"}' "$WORK/tiles.txt" >"$WORK/tessera.paths"
 awk '{print "/particelle,edifici/" $1 "/" $2 "/" $3}' "$WORK/tiles.txt" >"$WORK/martin.paths"
 
-start_tessera() { # cache MB
-  TESSERA_TILE_CACHE_MB=$1 RUST_LOG=warn ./target/release/tessera serve --bind 127.0.0.1:8095 "$DB" \
-    >"$WORK/tessera.log" 2>&1 &
+start_tessera() { # cache MB; waits until both tables' boxes are in memory (a few seconds)
+  TESSERA_TILE_CACHE_MB=$1 RUST_LOG=warn,tessera::source::postgis=info ./target/release/tessera \
+    serve --bind 127.0.0.1:8095 "$DB" >"$WORK/tessera.log" 2>&1 &
   SERVER=$!
-  sleep 4
+  for _ in $(seq 60); do
+    [ "$(grep -c 'boxes in memory' "$WORK/tessera.log")" -ge 2 ] && break
+    sleep 1
+  done
 }
 start_martin() { # cache MB
   RUST_LOG=warn "$MARTIN" --listen-addresses 127.0.0.1:8096 --cache-size "$1" "$DB" >"$WORK/martin.log" 2>&1 &
