@@ -719,6 +719,19 @@ fn edits_in_the_database_reach_the_tiles_they_touch_and_no_others() {
     common::eventually("the polled table shows the edit", || {
         tile_at(&s, "lenti", FIRENZE).0 == vec!["\"firenze lenta\"".to_string()]
     });
+
+    // A geometry column renamed under the triggers: writes still work; the layer, altered
+    // while served, answers 503, and the others go on.
+    c.psql(
+        &db,
+        &format!(
+            "alter table punti rename column geom to luogo;
+             insert into punti (nome, luogo) values ('pisa', {})",
+            monte_mario(PISA.0, PISA.1)
+        ),
+    );
+    s.get("/collections/punti/items").assert_exception(503);
+    assert_eq!(s.get("/collections/lenti/items").status, 200);
 }
 
 #[test]

@@ -11,7 +11,6 @@ use crate::lr65::{
 use crate::source::postgis::PostgisSource;
 use crate::source::postgis::schema::Declared;
 use crate::tiles::Tiling;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The value `id` of taxonomy `V`, or why not (naming the column).
@@ -205,10 +204,18 @@ impl Catalogue {
                         true => id_from(&format!("{name}_{}", t.geometry)),
                         false => id_from(&name),
                     };
-                    validate_id(&id).map_err(|m| CatalogueError::Preview {
-                        path: PathBuf::from(&label),
-                        message: m,
-                    })?;
+                    // A name another layer has (one declared so), or none fit for a URL: the
+                    // table is left out, and said so, rather than the whole catalogue.
+                    let taken = self.get(&id).is_some();
+                    if let Err(why) = validate_id(&id).and_then(|_| match taken {
+                        true => Err(format!(
+                            "its preview would be `{id}`, the id of another layer"
+                        )),
+                        false => Ok(()),
+                    }) {
+                        self.note_unpublished(format!("{label} ({database})"), why);
+                        continue;
+                    }
                     // Where the database lives is not for clients.
                     LayerMeta::anteprima(id, &format!("la tabella {label} di PostGIS"))
                 }

@@ -205,9 +205,12 @@ fn write_collection(
         links.push(link(href, rel, media, title));
     };
     // An estimated count may be short or long: a full page may have another after it.
-    let more = match page.estimated {
-        false => offset + returned < page.number_matched,
-        true => returned == limit as u64 && returned > 0,
+    // Paged by key, a full page has a next one (perhaps empty): rows added or deleted
+    // before it since the first page would make the count mislead.
+    let more = match (page.next_after.is_some(), page.estimated) {
+        (true, _) => true,
+        (false, false) => offset + returned < page.number_matched,
+        (false, true) => returned == limit as u64 && returned > 0,
     };
     if more {
         let next = page.next_after.clone();

@@ -367,13 +367,17 @@ pub async fn serve(
     metrics: Option<tokio::net::TcpListener>,
     live: Live,
 ) -> std::io::Result<()> {
-    let app = live.app();
-    let config = &app.config;
-    let limits = listen::Limits {
-        header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
-        max_connections: config.max_connections,
-        shutdown_grace: std::time::Duration::from_secs(config.shutdown_grace_secs),
-        counters: app.metrics.as_ref().map(|m| m.connections()),
+    // Read from the first catalogue's app, which is then let go: a reload must be able to
+    // free it (its databases' connections, listeners and boxes).
+    let limits = {
+        let app = live.app();
+        let config = &app.config;
+        listen::Limits {
+            header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
+            max_connections: config.max_connections,
+            shutdown_grace: std::time::Duration::from_secs(config.shutdown_grace_secs),
+            counters: app.metrics.as_ref().map(|m| m.connections()),
+        }
     };
     if let Some(listener) = metrics {
         let router = Router::new()

@@ -8,7 +8,12 @@ use super::discover::Table;
 use super::sql::ident;
 use geo_types::Rect;
 use rstar::{AABB, RTree, RTreeObject};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
+
+/// A change covering more boxes than this drops them all, to be loaded again: patching them
+/// one by one would hold the tree longer than a load.
+pub const MAX_PATCH: usize = 20_000;
 
 /// Tables with fewer rows are read from the database alone: its index is quick enough.
 pub const MIN_ROWS: u64 = 20_000;
@@ -64,6 +69,9 @@ pub fn envelope(r: &Rect<f64>) -> AABB<[f32; 2]> {
 #[derive(Debug, Default)]
 pub struct Boxes {
     tree: RwLock<Option<RTree<Entry>>>,
+    /// Moves on with every change seen, under the tree's lock: a load that began before one
+    /// is not served (it may miss it).
+    epoch: AtomicU64,
     /// Whether a load runs (or ran and failed: it is tried again on the next change).
     pub loading: std::sync::atomic::AtomicBool,
 }
@@ -75,21 +83,41 @@ impl Boxes {
         tree.as_ref().map(f)
     }
 
-    /// Serves `entries` from now on.
-    pub fn set(&self, entries: Vec<Entry>) {
+    /// The changes seen so far, to give [`Boxes::set`] before reading the rows.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Serves `entries` from now on, if no change was seen since `epoch` (read before
+    /// them); `false` when one was, and they may miss it.
+    pub fn set(&self, entries: Vec<Entry>, epoch: u64) -> bool {
         let tree = RTree::bulk_load(entries);
-        *self.tree.write().unwrap_or_else(PoisonError::into_inner) = Some(tree);
+        let mut held = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return false;
+        }
+        *held = Some(tree);
+        true
+    }
+
+    /// A change was seen while the boxes are not loaded: a load under way may miss it.
+    pub fn changed(&self) {
+        let _held = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Out of step (a change was missed): not used until loaded again.
     pub fn drop_all(&self) {
-        *self.tree.write().unwrap_or_else(PoisonError::into_inner) = None;
+        let mut held = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        *held = None;
     }
 
     /// The rows within `area` were read again as `fresh`: those the tree held there go (a
     /// row deleted or moved away), the fresh ones come in.
     pub fn replace(&self, area: &Rect<f64>, fresh: Vec<Entry>) {
         let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         if let Some(t) = tree.as_mut() {
             let old: Vec<Entry> = t.drain_in_envelope_intersecting(envelope(area)).collect();
             drop(old);
@@ -105,7 +133,7 @@ pub fn rows_sql(table: &Table, within: Option<&str>) -> String {
     let (g, key) = (ident(&table.geometry), ident(&table.fields[table.key].name));
     format!(
         "select {key}::int8, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
-         from (select {key}, {g}::box2d as b from {} where {g} is not null{}) s",
+         from (select {key}, {g}::box2d as b from {} where {g} is not null and not ST_IsEmpty({g}){}) s",
         table.quoted(),
         within
             .map(|w| format!(" and {g} && {w}"))
@@ -113,9 +141,16 @@ pub fn rows_sql(table: &Table, within: Option<&str>) -> String {
     )
 }
 
-/// The entries of rows read by [`rows_sql`].
-pub fn entry(row: &tokio_postgres::Row) -> Entry {
-    Entry::new(row.get(0), row.get(1), row.get(2), row.get(3), row.get(4))
+/// The entry of a row read by [`rows_sql`]; `None` for one without a box.
+pub fn entry(row: &tokio_postgres::Row) -> Option<Entry> {
+    let v = |i| row.try_get::<_, Option<f64>>(i).ok().flatten();
+    Some(Entry::new(
+        row.try_get::<_, i64>(0).ok()?,
+        v(1)?,
+        v(2)?,
+        v(3)?,
+        v(4)?,
+    ))
 }
 
 #[cfg(test)]
@@ -137,10 +172,18 @@ mod tests {
     fn a_changed_area_is_replaced_by_what_is_there_now() {
         let b = Boxes::default();
         assert!(b.read(|t| t.size()).is_none(), "nothing before a load");
-        b.set(vec![
-            Entry::new(1, 0.0, 0.0, 1.0, 1.0),
-            Entry::new(2, 5.0, 5.0, 6.0, 6.0),
-        ]);
+        // A load that began before a change is not served.
+        let before = b.epoch();
+        b.changed();
+        assert!(!b.set(vec![Entry::new(9, 0.0, 0.0, 1.0, 1.0)], before));
+        assert!(b.read(|t| t.size()).is_none());
+        assert!(b.set(
+            vec![
+                Entry::new(1, 0.0, 0.0, 1.0, 1.0),
+                Entry::new(2, 5.0, 5.0, 6.0, 6.0),
+            ],
+            b.epoch()
+        ));
         let area = Rect::new(Coord { x: -1.0, y: -1.0 }, Coord { x: 2.0, y: 2.0 });
         // Row 1 moved out of the area (to 9, 9) and row 3 came in.
         b.replace(

@@ -30,7 +30,8 @@ pub struct Column {
     pub field: Field,
     /// The column's name, unquoted.
     pub name: String,
-    /// Its SQL type as PostgreSQL writes it (`format_type`), to cast a value to.
+    /// Its SQL type as PostgreSQL writes it (`format_type`, without a length: a cast to
+    /// `varchar(20)` would cut a longer value, and find another row), to cast a value to.
     pub sql_type: String,
 }
 
@@ -167,7 +168,7 @@ async fn columns(
             "select a.attname::text, t.typname::text,
                     coalesce(a.attnum = any(i.indkey), false) as key,
                     has_column_privilege(c.oid, a.attnum, 'SELECT') as readable,
-                    format_type(a.atttypid, a.atttypmod)
+                    format_type(a.atttypid, null)
              from pg_class c
              join pg_namespace n on n.oid = c.relnamespace
              join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped

@@ -123,12 +123,36 @@ impl Follower {
             return;
         };
         let native = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
-        if let Some(b) = self.boxes.as_ref().filter(|b| b.read(|_| ()).is_some()) {
-            let within = format!("ST_MakeEnvelope($1, $2, $3, $4, {})", self.table.srid);
-            let sql = super::boxes::rows_sql(&self.table, Some(&within));
-            match client.query(&sql, &[&x0, &y0, &x1, &y1]).await {
-                Ok(rows) => b.replace(&native, rows.iter().map(super::boxes::entry).collect()),
-                Err(_) => return self.everything(),
+        if let Some(b) = &self.boxes {
+            let inside = b.read(|t| {
+                (t.locate_in_envelope_intersecting(&super::boxes::envelope(&native)))
+                    .take(super::boxes::MAX_PATCH + 1)
+                    .count()
+            });
+            match inside {
+                // Not loaded (perhaps loading): a load under way must not miss this.
+                None => b.changed(),
+                Some(n) if n > super::boxes::MAX_PATCH => {
+                    b.drop_all();
+                    b.loading.store(false, Ordering::Release);
+                }
+                Some(_) => {
+                    let within = format!("ST_MakeEnvelope($1, $2, $3, $4, {})", self.table.srid);
+                    let sql = super::boxes::rows_sql(&self.table, Some(&within));
+                    match client.query(&sql, &[&x0, &y0, &x1, &y1]).await {
+                        Ok(rows) => {
+                            let fresh = rows.iter().filter_map(super::boxes::entry).collect();
+                            let b = b.clone();
+                            // Inserting is CPU work under the tree's lock: off the async threads.
+                            let patch =
+                                tokio::task::spawn_blocking(move || b.replace(&native, fresh));
+                            if patch.await.is_err() {
+                                return self.everything();
+                            }
+                        }
+                        Err(_) => return self.everything(),
+                    }
+                }
             }
         }
         match self.to_crs84.rect(native) {

@@ -1025,11 +1025,11 @@ impl PostgisSource {
         if boxes.loading.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (db, table, changes) = (self.db.clone(), self.table.clone(), self.changes.clone());
+        let (db, table) = (self.db.clone(), self.table.clone());
         tokio::spawn(async move {
             // A change while they load may be missing from them: then again, a few times.
             for _ in 0..3 {
-                let before = changes.revision();
+                let before = boxes.epoch();
                 // Streamed: a million rows held at once would be a few hundred MB.
                 let read = async {
                     use futures_util::TryStreamExt;
@@ -1040,7 +1040,7 @@ impl PostgisSource {
                     let mut rows = std::pin::pin!(rows);
                     let mut entries = Vec::new();
                     while let Some(row) = rows.try_next().await.map_err(error)? {
-                        entries.push(boxes::entry(&row));
+                        entries.extend(boxes::entry(&row));
                     }
                     Ok::<_, SourceError>(entries)
                 };
@@ -1048,17 +1048,11 @@ impl PostgisSource {
                     Ok(entries) => {
                         let b = boxes.clone();
                         let n = entries.len();
-                        if tokio::task::spawn_blocking(move || b.set(entries))
-                            .await
-                            .is_err()
-                        {
-                            break;
-                        }
-                        if changes.revision() == before {
+                        let set = tokio::task::spawn_blocking(move || b.set(entries, before));
+                        if set.await.unwrap_or(false) {
                             tracing::info!(table = %table.label(false), rows = n, "boxes in memory: small features are counted without the database");
                             return;
                         }
-                        boxes.drop_all();
                     }
                     Err(e) => {
                         tracing::warn!(table = %table.label(false), error = %e, "the boxes could not be read; tiles are read from the database alone");

@@ -85,8 +85,8 @@ comment on column tessera.layers.atto_strumento is 'For di_diritto: the plan or 
 comment on column tessera.layers.atto_data is 'For di_diritto: the date of the act';
 
 -- One notification per statement on a followed table: the box each geometry column's
--- changed rows cover (before and after an update), in the column's own CRS. The geometry
--- columns are the trigger's arguments.
+-- changed rows cover (before and after an update), in the column's own CRS. The columns are
+-- looked up as it runs, so that renaming or adding one keeps the table's writes working.
 create function tessera.segnala_modifiche() returns trigger language plpgsql as $f$
 declare
     col text;
@@ -94,7 +94,9 @@ declare
     boxes jsonb := '{}';
 begin
     if tg_op <> 'TRUNCATE' then
-        foreach col in array tg_argv loop
+        for col in select a.attname from pg_attribute a join pg_type ty on ty.oid = a.atttypid
+                   where a.attrelid = tg_relid and a.attnum > 0 and not a.attisdropped
+                     and ty.typname = 'geometry' loop
             if tg_op = 'INSERT' then
                 execute format('select ST_Extent(%I) from tessera_nuove', col) into b;
             elsif tg_op = 'DELETE' then
@@ -120,30 +122,22 @@ begin
 end
 $f$;
 
--- Installs (again) the change triggers on a table, for all its geometry columns.
+-- Installs (again) the change triggers on a table.
 create function tessera.segui(t regclass) returns void language plpgsql as $f$
-declare
-    cols text;
 begin
-    select string_agg(quote_literal(a.attname), ', ' order by a.attnum) into cols
-    from pg_attribute a join pg_type ty on ty.oid = a.atttypid
-    where a.attrelid = t and a.attnum > 0 and not a.attisdropped and ty.typname = 'geometry';
-    if cols is null then
-        raise exception '% has no geometry column', t;
-    end if;
     execute format('drop trigger if exists tessera_inserite on %s', t);
     execute format('drop trigger if exists tessera_modificate on %s', t);
     execute format('drop trigger if exists tessera_cancellate on %s', t);
     execute format('drop trigger if exists tessera_svuotate on %s', t);
     execute format('create trigger tessera_inserite after insert on %s
         referencing new table as tessera_nuove for each statement
-        execute function tessera.segnala_modifiche(%s)', t, cols);
+        execute function tessera.segnala_modifiche()', t);
     execute format('create trigger tessera_modificate after update on %s
         referencing old table as tessera_vecchie new table as tessera_nuove for each statement
-        execute function tessera.segnala_modifiche(%s)', t, cols);
+        execute function tessera.segnala_modifiche()', t);
     execute format('create trigger tessera_cancellate after delete on %s
         referencing old table as tessera_vecchie for each statement
-        execute function tessera.segnala_modifiche(%s)', t, cols);
+        execute function tessera.segnala_modifiche()', t);
     execute format('create trigger tessera_svuotate after truncate on %s
         for each statement execute function tessera.segnala_modifiche()', t);
 end
@@ -190,6 +184,21 @@ pub async fn init(client: &mut Client, schemas: &[String]) -> Result<InitReport,
         .await
         .map_err(super::error)?;
     fill_lookups(&tx).await?;
+    // The function runs with the writer's search_path: PostGIS's schema is named, so that a
+    // writer without it (a restore sets none) still finds `box2d` and `ST_Extent`.
+    let postgis: String = tx
+        .query_one(
+            "select extnamespace::regnamespace::text from pg_extension where extname = 'postgis'",
+            &[],
+        )
+        .await
+        .map_err(super::error)?
+        .get(0);
+    tx.batch_execute(&format!(
+        "alter function tessera.segnala_modifiche() set search_path = {postgis}, pg_catalog"
+    ))
+    .await
+    .map_err(super::error)?;
     let mut report = InitReport {
         from,
         to: VERSION,
@@ -366,14 +375,29 @@ pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
                 geometry: r.get(3),
                 title: r.get(4),
                 description: r.get(5),
-                keywords: r.get(6),
+                // A NULL among them is no keyword.
+                keywords: (r
+                    .try_get::<_, Option<Vec<Option<String>>>>(6)
+                    .ok()
+                    .flatten())
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .collect(),
                 license_id: r.get(7),
                 license_url: r.get(8),
                 attribution: r.get(9),
                 publisher_name: r.get(10),
                 publisher_ipa: r.get(11),
                 frequency: r.get(12),
-                strutture: r.get(13),
+                strutture: (r
+                    .try_get::<_, Option<Vec<Option<String>>>>(13)
+                    .ok()
+                    .flatten())
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .collect(),
                 stato: r.get(14),
                 tipo_diritto: r.get(15),
                 atto,
