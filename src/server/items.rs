@@ -88,7 +88,7 @@ pub async fn items(
         .transpose()?
         .unwrap_or(0);
     let after = match params.get("cursor") {
-        Some(c) if c.is_empty() || c.len() > super::params::MAX_CURSOR => {
+        Some(c) if c.is_empty() || c.chars().count() > super::params::MAX_CURSOR => {
             return Err(ApiError::bad_request(format!(
                 "cursor: give the value of a `next` link, 1 to {} characters",
                 super::params::MAX_CURSOR

@@ -76,7 +76,7 @@ pub fn cursor_param() -> ParamSpec {
     ParamSpec {
         name: "cursor".into(),
         description: "Where a page starts, as the `next` link of the page before gives it (for layers read by key, so that a deep page is as fast as the first); `offset` still says the page's place.".into(),
-        schema: json!({"type": "string", "maxLength": MAX_CURSOR, "pattern": NO_CONTROLS}),
+        schema: json!({"type": "string", "minLength": 1, "maxLength": MAX_CURSOR, "pattern": NO_CONTROLS}),
         component: Some("cursor"),
     }
 }
