@@ -1191,3 +1191,82 @@ fn a_large_table_counts_its_small_features_from_boxes_in_memory_kept_in_step() {
         count_in(10, GROSSETO.0 + 0.0005, GROSSETO.1 + 0.0005) == Some((5, 5))
     });
 }
+
+/// A GDAL tool's output; it must succeed.
+fn gdal(tool: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(common::require_tool(tool))
+        .args(args)
+        .env("GDAL_HTTP_TIMEOUT", "60")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{tool} {args:?}:\n{text}");
+    text
+}
+
+#[test]
+fn gdal_reads_postgis_collections_through_every_page() {
+    let c = cluster();
+    let url = c.database("gdal");
+    c.load(
+        &url,
+        &repo().join("sample-data/comuni_toscana.fgb"),
+        "comuni",
+        None,
+    );
+    c.load(
+        &url,
+        &repo().join("sample-data/pericolosita_idraulica.fgb"),
+        "pericolosita",
+        Some(3003),
+    );
+    let s = Server::start(&[&url]);
+    let oapif = format!("OAPIF:{}", s.url("/"));
+    let info = gdal("ogrinfo", &["-ro", "-so", &oapif, "comuni"]);
+    assert!(info.contains("Feature Count: 273"), "{info}");
+    let dir = common::temp_dir();
+    for (layer, extra, query) in [
+        ("comuni", vec!["-oo", "PAGE_SIZE=50"], ""),
+        (
+            "comuni",
+            vec!["-spat", "11.0", "43.6", "11.4", "43.9"],
+            "&bbox=11.0,43.6,11.4,43.9",
+        ),
+        (
+            "comuni",
+            vec!["-where", "sigla_prov = 'PI'"],
+            "&sigla_prov=PI",
+        ),
+        ("pericolosita", vec!["-oo", "PAGE_SIZE=40"], ""),
+    ] {
+        let out = dir.join(format!("{layer}-{}.geojson", query.len() + extra.len()));
+        let mut args = vec![
+            "-f",
+            "GeoJSON",
+            out.to_str().unwrap(),
+            oapif.as_str(),
+            layer,
+        ];
+        args.extend(extra.iter().copied());
+        gdal("ogr2ogr", &args);
+        let got: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let features = got["features"].as_array().unwrap();
+        let matched =
+            s.json(&format!("/collections/{layer}/items?limit=1{query}"))["numberMatched"]
+                .as_u64()
+                .unwrap();
+        assert!(matched > 0);
+        assert_eq!(features.len() as u64, matched, "{layer} {extra:?}");
+        // In CRS84 whatever the storage CRS: Tuscany's longitudes and latitudes.
+        let mut coords = Vec::new();
+        common::geo::coords(&features[0]["geometry"]["coordinates"], &mut coords);
+        assert!(
+            coords
+                .iter()
+                .all(|p| (9.0..13.0).contains(&p.0) && (42.0..45.0).contains(&p.1)),
+            "{layer}: {:?}",
+            &coords[..3.min(coords.len())]
+        );
+    }
+}
