@@ -22,23 +22,29 @@ fn the_harness_loads_a_layer() {
     assert_eq!(c.psql(db, "select count(*) from comuni"), "273");
 }
 
-/// The sample's comuni in PostGIS (CRS84) and its hazard areas in Monte Mario (EPSG:3003),
-/// served with no configuration from the connection string.
-fn served_from_postgis() -> (Server, Server) {
-    let c = cluster();
-    let url = c.database("quick");
+/// Loads the sample's comuni as table `comuni` (CRS84) and its hazard areas as
+/// `pericolosita`, in Monte Mario (EPSG:3003).
+fn load_samples(c: &common::postgis::Cluster, url: &str) {
     c.load(
-        &url,
+        url,
         &repo().join("sample-data/comuni_toscana.fgb"),
         "comuni",
         None,
     );
     c.load(
-        &url,
+        url,
         &repo().join("sample-data/pericolosita_idraulica.fgb"),
         "pericolosita",
         Some(3003),
     );
+}
+
+/// The sample's comuni in PostGIS (CRS84) and its hazard areas in Monte Mario (EPSG:3003),
+/// served with no configuration from the connection string.
+fn served_from_postgis() -> (Server, Server) {
+    let c = cluster();
+    let url = c.database("quick");
+    load_samples(c, &url);
     // A table without a key is found and not published.
     let db = url.rsplit('/').next().unwrap();
     c.psql(
@@ -416,18 +422,7 @@ fn a_classification_declared_in_the_database_publishes_its_table() {
     let c = cluster();
     let url = c.database("declared");
     let db = url.rsplit('/').next().unwrap().to_string();
-    c.load(
-        &url,
-        &repo().join("sample-data/comuni_toscana.fgb"),
-        "comuni",
-        None,
-    );
-    c.load(
-        &url,
-        &repo().join("sample-data/pericolosita_idraulica.fgb"),
-        "pericolosita",
-        Some(3003),
-    );
+    load_samples(c, &url);
     c.psql(
         &db,
         "create table bozze (id serial primary key, geom geometry(Point, 4326));
@@ -1218,18 +1213,7 @@ fn gdal(tool: &str, args: &[&str]) -> String {
 fn gdal_reads_postgis_collections_through_every_page() {
     let c = cluster();
     let url = c.database("gdal");
-    c.load(
-        &url,
-        &repo().join("sample-data/comuni_toscana.fgb"),
-        "comuni",
-        None,
-    );
-    c.load(
-        &url,
-        &repo().join("sample-data/pericolosita_idraulica.fgb"),
-        "pericolosita",
-        Some(3003),
-    );
+    load_samples(c, &url);
     let s = Server::start(&[&url]);
     let oapif = format!("OAPIF:{}", s.url("/"));
     let info = gdal("ogrinfo", &["-ro", "-so", &oapif, "comuni"]);

@@ -242,14 +242,21 @@ pub async fn init(client: &mut Client, schemas: &[String]) -> Result<InitReport,
     Ok(report)
 }
 
+/// Whether the table `name` (`schema.table`) is there.
+async fn exists(
+    client: &impl tokio_postgres::GenericClient,
+    name: &str,
+) -> Result<bool, SourceError> {
+    let row = client
+        .query_one("select to_regclass($1) is not null", &[&name])
+        .await
+        .map_err(super::error)?;
+    Ok(row.get(0))
+}
+
 /// The schema's version, 0 when there is none.
 async fn version(tx: &tokio_postgres::Transaction<'_>) -> Result<i32, SourceError> {
-    let exists: bool = tx
-        .query_one("select to_regclass('tessera.versione') is not null", &[])
-        .await
-        .map_err(super::error)?
-        .get(0);
-    if !exists {
+    if !exists(tx, "tessera.versione").await? {
         return Ok(0);
     }
     let row = tx
@@ -337,12 +344,7 @@ pub struct DeclaredAtto {
 
 /// The rows of `tessera.layers`, none when the database has no tessera schema.
 pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
-    let exists: bool = client
-        .query_one("select to_regclass('tessera.layers') is not null", &[])
-        .await
-        .map_err(super::error)?
-        .get(0);
-    if !exists {
+    if !exists(client, "tessera.layers").await? {
         return Ok(Vec::new());
     }
     let rows = client
