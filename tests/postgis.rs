@@ -217,6 +217,82 @@ fn an_unreachable_database_is_named_without_its_password() {
     assert!(!e.contains("segreta"), "{e}");
 }
 
+#[test]
+fn tls_is_used_as_sslmode_asks_and_the_certificate_checked() {
+    let c = common::postgis::Cluster::own_tls("tls");
+    let url = c.database("tls");
+    c.load(
+        &url,
+        &repo().join("sample-data/pericolosita_idraulica.fgb"),
+        "pericolosita",
+        Some(3003),
+    );
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let tls = c.tls_dir();
+    let ca = tls.join("ca.pem");
+    let encrypted = || {
+        c.psql(
+            &db,
+            "select coalesce(bool_and(s.ssl), false) || '/' || count(*) from pg_stat_ssl s
+             join pg_stat_activity a using (pid) where a.application_name = 'tessera'",
+        )
+    };
+
+    // By default TLS is used when the server offers it (this one takes nothing else).
+    let s = Server::try_start(&[&url]).unwrap();
+    let items = s.json("/collections/pericolosita/items?limit=3");
+    assert_eq!(items["features"].as_array().unwrap().len(), 3, "{items}");
+    let seen = encrypted();
+    assert!(seen.starts_with("true/") && seen != "true/0", "{seen}");
+    drop(s);
+
+    // Without TLS the server refuses, and start-up says why.
+    let e = Server::try_start(&[&format!("{url}?sslmode=disable")])
+        .err()
+        .expect("refused");
+    assert!(e.contains("no encryption"), "{e}");
+
+    // verify-full: the certificate names `localhost`; reached by that name it is accepted...
+    let by_name = format!(
+        "postgresql://postgres@localhost:{}/{db}?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert={}",
+        c.port,
+        ca.display()
+    );
+    let s = Server::try_start(&[&by_name]).unwrap();
+    assert_eq!(s.get("/collections/pericolosita/items?limit=1").status, 200);
+    drop(s);
+    // ...by address it is not, though verify-ca (the issuer only) takes it.
+    let by_address = format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display());
+    let e = Server::try_start(&[&by_address]).err().expect("refused");
+    assert!(e.contains("certificate") && e.contains("name"), "{e}");
+    let s = Server::try_start(&[&by_address.replace("verify-full", "verify-ca")]).unwrap();
+    assert_eq!(s.get("/collections/pericolosita/items?limit=1").status, 200);
+    drop(s);
+
+    // A configured database names its CA file, found from the configuration's folder; a
+    // certificate from another CA is refused by `tessera check` as by `serve`.
+    let dir = common::temp_dir();
+    for (file, trusted) in [("ca.pem", true), ("other-ca.pem", false)] {
+        std::fs::copy(tls.join(file), dir.join("db-ca.pem")).unwrap();
+        let config = dir.join("tessera.toml");
+        std::fs::write(
+            &config,
+            "[[databases]]\nid = \"territorio\"\nurl = \"${TESSERA_TEST_PG}\"\nca_file = \"db-ca.pem\"\npreviews = true\n",
+        )
+        .unwrap();
+        let (ok, text) = tessera(&["check", "--config", config.to_str().unwrap()], &by_name);
+        assert_eq!(ok, trusted, "{file}: {text}");
+        if trusted {
+            assert!(text.contains("pericolosita"), "{text}");
+        } else {
+            assert!(
+                text.contains("certificate") && text.contains("localhost:"),
+                "{text}"
+            );
+        }
+    }
+}
+
 /// A configuration publishing `table` of the database at `${TESSERA_TEST_PG}` as layer `id`,
 /// classified as `classificazione`.
 fn config_for(table: &str, id: &str, classificazione: &str) -> std::path::PathBuf {

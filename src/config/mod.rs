@@ -73,6 +73,9 @@ pub struct DatabaseConfig {
     /// previews. Off by default: a table is public only when someone said so.
     #[serde(default)]
     pub previews: bool,
+    /// The CA certificate(s) that signed the database server's (PEM), to check it: with
+    /// `sslmode=verify-full` in the URL, its name too. The system's CAs when absent.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_pool_size() -> usize {
@@ -96,6 +99,7 @@ impl DatabaseConfig {
             pool_size: self.pool_size,
             statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
             exact_count_limit: self.exact_count_limit,
+            ca_file: self.ca_file.clone(),
         }
     }
 }
@@ -417,10 +421,17 @@ impl Config {
             path: path.to_path_buf(),
             message,
         })?;
+        let mut databases = file.databases;
+        for d in &mut databases {
+            // Like a layer's file, a CA file is found from the configuration's folder.
+            if let Some(ca) = d.ca_file.as_mut().filter(|p| p.is_relative()) {
+                *ca = base_dir.join(&*ca);
+            }
+        }
         let mut config = Config {
             path: Some(path.to_path_buf()),
             server,
-            databases: file.databases,
+            databases,
             layers: file.layers,
             base_dir,
             classified: Vec::new(),

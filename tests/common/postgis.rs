@@ -12,7 +12,7 @@ pub struct Cluster {
     /// `postgresql://user@host:port` with no database.
     pub base_url: String,
     host: String,
-    port: u16,
+    pub port: u16,
     user: String,
     /// Set when this harness started the cluster (stopped at exit).
     data: Option<PathBuf>,
@@ -98,6 +98,22 @@ impl Cluster {
     /// A cluster of the caller's own, always started here (a test that stops and starts its
     /// database must not disturb the others); stopped when dropped.
     pub fn own(tag: &str) -> Cluster {
+        Self::own_configured(tag, false)
+    }
+
+    /// A cluster of the caller's own that takes TCP connections only over TLS, with a
+    /// certificate for `localhost` (not for 127.0.0.1) signed by the CA in `tls_ca()`.
+    pub fn own_tls(tag: &str) -> Cluster {
+        Self::own_configured(tag, true)
+    }
+
+    /// The folder holding `ca.pem` (the CA of an [`Cluster::own_tls`] cluster) and
+    /// `other-ca.pem` (a CA that signed nothing).
+    pub fn tls_dir(&self) -> PathBuf {
+        self.log.parent().unwrap().join("tls")
+    }
+
+    fn own_configured(tag: &str, tls: bool) -> Cluster {
         let bin = pg_bin();
         let dir = std::env::temp_dir().join(format!("tessera-pg-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -117,10 +133,24 @@ impl Cluster {
             &["-D", d, "-A", "trust", "-U", "postgres", "--no-sync"],
         );
         let port = super::free_port();
-        let options = format!(
+        let mut options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             dir.display()
         );
+        if tls {
+            let certs = dir.join("tls");
+            make_certificates(&certs);
+            options += &format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                certs.join("server.pem").display(),
+                certs.join("server.key").display()
+            );
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+            )
+            .unwrap();
+        }
         let c = Cluster {
             base_url: format!("postgresql://postgres@127.0.0.1:{port}"),
             host: "127.0.0.1".into(),
@@ -236,6 +266,77 @@ impl Cluster {
             file.display(),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// A CA, a server certificate it signed for `localhost` only, and another CA, made with
+/// openssl in `dir`; the server's key readable by the postgres user alone.
+fn make_certificates(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed (PostgreSQL's package depends on it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for ca in ["ca", "other-ca"] {
+        let (key, pem) = (format!("{ca}.key"), format!("{ca}.pem"));
+        let subject = format!("/CN=tessera test {ca}");
+        let mut args = vec!["req", "-x509", "-days", "3", "-subj", &subject];
+        args.extend(ec);
+        args.extend(["-keyout", &key, "-out", &pem]);
+        args.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
+        args.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+        openssl(&args);
+    }
+    let mut args = vec!["req", "-subj", "/CN=localhost"];
+    args.extend(ec);
+    args.extend(["-keyout", "server.key", "-out", "server.csr"]);
+    openssl(&args);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "3",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    let key = dir.join("server.key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    if is_root() {
+        let ok = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "chown of {}", dir.display());
     }
 }
 

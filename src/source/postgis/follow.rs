@@ -229,11 +229,11 @@ impl Listener {
 /// Follows the listener's tables on the database at `config`, for as long as the runtime
 /// runs: LISTEN on a connection of its own, connected again whenever it drops. When reads
 /// happened while nothing listened, everything counts as changed once it listens.
-pub async fn listen(config: tokio_postgres::Config, name: String, listener: Arc<Listener>) {
+pub async fn listen(endpoint: super::tls::Endpoint, name: String, listener: Arc<Listener>) {
     let mut wait = Duration::from_millis(250);
     let mut warned = false;
     loop {
-        let r = listen_once(&config, &listener).await;
+        let r = listen_once(&endpoint, &listener).await;
         listener.heard.store(false, Ordering::Release);
         listener.missed.store(true, Ordering::Release);
         match r {
@@ -252,11 +252,11 @@ pub async fn listen(config: tokio_postgres::Config, name: String, listener: Arc<
 
 /// One connection's worth of listening: returns when it drops.
 async fn listen_once(
-    config: &tokio_postgres::Config,
+    endpoint: &super::tls::Endpoint,
     listener: &Listener,
 ) -> Result<(), tokio_postgres::Error> {
     use futures_util::StreamExt;
-    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+    let (client, mut connection) = endpoint.connect().await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // The connection is driven here, its notifications passed on; it ends when it drops.
     let driver = tokio::spawn(async move {

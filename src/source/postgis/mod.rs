@@ -11,6 +11,7 @@ pub mod discover;
 pub mod follow;
 pub mod schema;
 pub mod sql;
+pub mod tls;
 
 use crate::crs::Transformer;
 use crate::source::{
@@ -40,6 +41,8 @@ pub struct DatabaseOptions {
     /// Matches counted exactly up to this many; above, `numberMatched` is the planner's
     /// estimate (counting a million rows takes longer than reading a page).
     pub exact_count_limit: u64,
+    /// The CA that signed the server's certificate (PEM): see [`tls`].
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// See [`DatabaseOptions::exact_count_limit`].
@@ -54,6 +57,7 @@ impl DatabaseOptions {
             pool_size: 8,
             statement_timeout: Duration::from_secs(10),
             exact_count_limit: DEFAULT_EXACT_COUNT_LIMIT,
+            ca_file: None,
         }
     }
 }
@@ -67,7 +71,8 @@ pub struct Database {
     id: String,
     /// Why the last read failed for want of the database, until one succeeds.
     failing: std::sync::Mutex<Option<String>>,
-    config: tokio_postgres::Config,
+    /// Where and how to connect, TLS included.
+    endpoint: tls::Endpoint,
     /// Who listens for the changes of the tables that notify them.
     listener: Arc<follow::Listener>,
     /// See [`DatabaseOptions::exact_count_limit`].
@@ -141,9 +146,8 @@ impl Database {
     /// A pool for `options` (nothing is connected yet: connections are made on first use,
     /// by the runtime that uses them).
     pub fn new(options: &DatabaseOptions) -> Result<Database, SourceError> {
-        let mut config: tokio_postgres::Config = options.url.parse().map_err(|e| {
-            SourceError::Invalid(format!("not a PostgreSQL connection string: {e}"))
-        })?;
+        let mut endpoint = tls::prepare(&options.url, options.ca_file.as_deref())?;
+        let config = &mut endpoint.config;
         // Tile and page reads are many and short: parallel workers cost more to start than
         // they save (a z12 read took 53 ms with two, 13 ms without), and under load there is
         // no core to give them; compiling a low-zoom scan (JIT) is slower than running it.
@@ -153,10 +157,10 @@ impl Database {
         ));
         config.application_name("tessera");
         config.connect_timeout(options.statement_timeout);
-        let name = describe(&config);
+        let name = describe(config);
         let manager = Manager::from_config(
             config.clone(),
-            tokio_postgres::NoTls,
+            endpoint.tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -174,7 +178,7 @@ impl Database {
             name,
             failing: std::sync::Mutex::new(None),
             id: options.id.clone(),
-            config,
+            endpoint,
             listener: Arc::default(),
             listening: Mutex::new(None),
             exact_count_limit: options.exact_count_limit,
@@ -221,11 +225,11 @@ impl Database {
         {
             return;
         }
-        let mut config = self.config.clone();
+        let mut endpoint = self.endpoint.clone();
         // A connection that only waits: a peer gone silent is noticed within a minute.
-        config.keepalives_idle(Duration::from_secs(30));
+        endpoint.config.keepalives_idle(Duration::from_secs(30));
         let task = runtime.spawn(follow::listen(
-            config,
+            endpoint,
             self.name.clone(),
             self.listener.clone(),
         ));
@@ -246,15 +250,15 @@ impl Database {
         + 'static,
     ) -> Result<T, SourceError> {
         let db = self.clone();
-        let config = self.config.clone();
+        let endpoint = self.endpoint.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| SourceError::Internal(e.to_string()))?;
             rt.block_on(async move {
-                let (mut client, conn) = config
-                    .connect(tokio_postgres::NoTls)
+                let (mut client, conn) = endpoint
+                    .connect()
                     .await
                     .map_err(|e| start_error(&db.name, e))?;
                 tokio::spawn(conn);
@@ -329,7 +333,19 @@ pub struct Discovery {
 fn start_error(name: &str, e: tokio_postgres::Error) -> SourceError {
     let detail = match e.as_db_error() {
         Some(db) => db.message().to_string(),
-        None => e.to_string(),
+        // The cause says what went wrong (a TLS handshake: which check failed).
+        None => {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                let more = c.to_string();
+                if !text.contains(&more) {
+                    text = format!("{text}: {more}");
+                }
+                cause = c.source();
+            }
+            text
+        }
     };
     SourceError::Unavailable(format!("cannot connect to the database {name}: {detail}"))
 }
