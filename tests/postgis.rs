@@ -217,6 +217,157 @@ fn an_unreachable_database_is_named_without_its_password() {
     assert!(!e.contains("segreta"), "{e}");
 }
 
+/// The bounding box of a decoded polygon's rings of a pixel or more, in tile units (PostGIS
+/// keeps the slivers that the engine leaves out).
+fn tile_box(f: &mvt::Feature) -> [i64; 4] {
+    let pixel = 16.0 * 16.0;
+    let rings = f.parts.iter().filter(|r| mvt::area(r).abs() >= pixel);
+    let pts = rings.flatten();
+    let (xs, ys): (Vec<i64>, Vec<i64>) = pts.map(|p| (p[0], p[1])).unzip();
+    [
+        *xs.iter().min().unwrap(),
+        *ys.iter().min().unwrap(),
+        *xs.iter().max().unwrap(),
+        *ys.iter().max().unwrap(),
+    ]
+}
+
+#[test]
+fn tiles_made_by_st_asmvt_agree_with_the_engines() {
+    let c = cluster();
+    let url = c.database("asmvt");
+    load_samples(c, &url);
+    let insediativa = r#"struttura = ["insediativa"], stato = "di_fatto""#;
+    let dir = common::temp_dir();
+    let mut text = String::from(
+        "[[databases]]\nid = \"motore\"\nurl = \"${TESSERA_TEST_PG}\"\n\n[[databases]]\nid = \"sql\"\nurl = \"${TESSERA_TEST_PG}\"\ntiles = \"st_asmvt\"\n",
+    );
+    // In the struttura's tiles: an engine layer, two made by PostGIS, a file's.
+    for (id, source) in [
+        (
+            "comuni_motore",
+            r#"postgis = { database = "motore", table = "public.comuni" }"#.to_string(),
+        ),
+        (
+            "comuni_sql",
+            r#"postgis = { database = "sql", table = "public.comuni" }"#.into(),
+        ),
+        (
+            "pericolosita_sql",
+            r#"postgis = { database = "sql", table = "public.pericolosita" }"#.into(),
+        ),
+        (
+            "pericolosita_file",
+            format!(
+                "flatgeobuf = {:?}",
+                repo().join("sample-data/pericolosita_idraulica.fgb")
+            ),
+        ),
+    ] {
+        text += &common::layer_toml_from(id, &source, insediativa, "");
+    }
+    let config = dir.join("tessera.toml");
+    std::fs::write(&config, text).unwrap();
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .unwrap();
+    let tile = |layer: &str, z: u32, (lon, lat): (f64, f64)| {
+        let (x, y) = common::geo::tile_of(z, lon, lat);
+        let r = s.get(&format!(
+            "/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        ));
+        assert_eq!(r.status, 200, "{layer} z{z}: {}", r.text());
+        assert_eq!(
+            mvt::violations(&r.body),
+            Vec::<String>::new(),
+            "{layer} z{z}"
+        );
+        let mut layers = mvt::decode(&r.body);
+        assert_eq!(layers.len(), 1);
+        layers.remove(0)
+    };
+    // Where every comune draws: the same features, properties and shapes (within the
+    // simplification: each side simplifies its own way).
+    for (z, place) in [
+        (8u32, (11.25, 43.77)),
+        (11, (11.255, 43.772)),
+        (14, (11.255, 43.772)),
+    ] {
+        let (sql, engine) = (
+            tile("comuni_sql", z, place),
+            tile("comuni_motore", z, place),
+        );
+        assert_eq!(sql.name, "comuni_sql");
+        assert_eq!(sql.extent, engine.extent);
+        let (a, b) = (drawn_by_id(&sql), drawn_by_id(&engine));
+        assert!(!a.is_empty(), "z{z}");
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            b.keys().collect::<Vec<_>>(),
+            "z{z}"
+        );
+        for (id, f) in &a {
+            assert_eq!(f.properties, b[id].properties, "z{z} {id}");
+            let (p, q) = (tile_box(f), tile_box(b[id]));
+            for (u, v) in p.iter().zip(q) {
+                assert!((u - v).abs() <= 16, "z{z} {id}: {p:?} {q:?}");
+            }
+        }
+    }
+    // At a low zoom the small comuni are left out, with no stand-ins.
+    let low = tile("comuni_sql", 5, (11.0, 43.4));
+    assert!(!low.features.is_empty());
+    assert!(
+        low.features
+            .iter()
+            .all(|f| !f.properties.contains_key("tessera:count"))
+    );
+
+    // The struttura's tiles join the four, in order, made each its own way.
+    let (x, y) = common::geo::tile_of(9, 11.25, 43.77);
+    let r = s.get(&format!(
+        "/strutture/insediativa/tiles/WebMercatorQuad/9/{y}/{x}"
+    ));
+    assert_eq!(r.status, 200);
+    let names: Vec<String> = mvt::decode(&r.body).into_iter().map(|l| l.name).collect();
+    assert_eq!(
+        names,
+        [
+            "comuni_motore",
+            "comuni_sql",
+            "pericolosita_sql",
+            "pericolosita_file"
+        ]
+    );
+
+    // An edit reaches the tiles PostGIS makes too.
+    let db = url.rsplit('/').next().unwrap();
+    let (z, place) = (12, (11.255, 43.772));
+    let some = *ids_of(&tile("comuni_sql", z, place)).first().unwrap();
+    c.psql(
+        db,
+        &format!("update comuni set nome = 'Rinominato' where id = {some}"),
+    );
+    common::eventually("the renamed comune in PostGIS's tile", || {
+        (tile("comuni_sql", z, place).features.iter())
+            .any(|f| f.id == Some(some) && f.properties["nome"] == "Rinominato")
+    });
+}
+
+/// The features of a tile's layer that are themselves (not stand-ins), by id.
+fn drawn_by_id(l: &mvt::Layer) -> BTreeMap<u64, &mvt::Feature> {
+    (l.features.iter())
+        .filter(|f| !f.properties.contains_key("tessera:count"))
+        .map(|f| (f.id.expect("the key is the feature id"), f))
+        .collect()
+}
+
+fn ids_of(l: &mvt::Layer) -> Vec<u64> {
+    l.features.iter().filter_map(|f| f.id).collect()
+}
+
 #[test]
 fn tls_is_used_as_sslmode_asks_and_the_certificate_checked() {
     let c = common::postgis::Cluster::own_tls("tls");

@@ -4,7 +4,8 @@
 # run. Tiles: a fixed list of about 2,000 tiles such as a map user panning asks for (z6-z14, 80 %
 # at z12-14), both layers in each tile, wrk at concurrency 16 and 64, cache off (every tile made)
 # and on (after a warm-up pass), gzip accepted; requests/s, p50 and p99; the largest tile of each
-# server at each zoom. Items: pages of 100 and 1,000 on random boxes, TiPg with 1 and 2 workers.
+# server at each zoom; tessera twice, with its engine (the default) and with `tiles = "st_asmvt"`
+# (PostGIS makes the tiles), cache off. Items: pages of 100 and 1,000 on random boxes, TiPg with 1 and 2 workers.
 # Not part of the test suite: it installs PostgreSQL/PostGIS, wrk and TiPg, and needs a `martin`
 # binary (MARTIN=path; `cargo install martin --locked --no-default-features --features postgres`).
 # Run from the repository root, as root. DURATION (default 20s) is each measurement's length.
@@ -72,6 +73,14 @@ start_tessera() { # cache MB; waits until both tables' boxes are in memory (a fe
     sleep 1
   done
 }
+# The same tables with their tiles made by PostGIS (`tiles = "st_asmvt"`).
+printf '[[databases]]\nid = "bench"\nurl = "%s"\npreviews = true\ntiles = "st_asmvt"\n' "$DB" >"$WORK/st_asmvt.toml"
+start_st_asmvt() { # cache MB
+  TESSERA_TILE_CACHE_MB=$1 RUST_LOG=warn ./target/release/tessera \
+    serve --bind 127.0.0.1:8095 --config "$WORK/st_asmvt.toml" >"$WORK/tessera.log" 2>&1 &
+  SERVER=$!
+  sleep 4
+}
 start_martin() { # cache MB
   RUST_LOG=warn "$MARTIN" --listen-addresses 127.0.0.1:8096 --cache-size "$1" "$DB" >"$WORK/martin.log" 2>&1 &
   SERVER=$!
@@ -116,6 +125,7 @@ PY
 echo "== tiles, cache off (every tile made)"
 for c in 16 64; do
   start_tessera 0; measure tessera 8095 tessera.paths "$c"; kill $SERVER; wait $SERVER 2>/dev/null || true
+  start_st_asmvt 0; measure st_asmvt 8095 tessera.paths "$c"; kill $SERVER; wait $SERVER 2>/dev/null || true
   start_martin 0; measure martin 8096 martin.paths "$c"; kill $SERVER; wait $SERVER 2>/dev/null || true
 done
 echo "== tiles, cache on (after a warm-up pass)"
@@ -123,6 +133,9 @@ start_tessera 4096; warm 8095 tessera.paths
 for c in 16 64; do measure tessera 8095 tessera.paths "$c"; done
 echo "== largest tile by zoom (uncompressed)"
 biggest tessera "http://127.0.0.1:8095/tiles/WebMercatorQuad/{z}/{y}/{x}?collections=particelle,edifici"
+kill $SERVER; wait $SERVER 2>/dev/null || true
+start_st_asmvt 0
+biggest st_asmvt "http://127.0.0.1:8095/tiles/WebMercatorQuad/{z}/{y}/{x}?collections=particelle,edifici"
 kill $SERVER; wait $SERVER 2>/dev/null || true
 start_martin 4096; warm 8096 martin.paths
 for c in 16 64; do measure martin 8096 martin.paths "$c"; done

@@ -220,9 +220,11 @@ impl Catalogue {
                     LayerMeta::anteprima(id, &format!("la tabella {label} di PostGIS"))
                 }
             };
+            let source = Arc::new(source);
             self.add(Layer {
                 meta,
-                source: Arc::new(source),
+                tiled_by_postgis: source.tiled_by_postgis().then(|| source.clone()),
+                source,
                 tiling: Tiling::default(),
             })?;
         }

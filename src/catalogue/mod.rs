@@ -10,6 +10,7 @@ pub use tileset::{Placeholders, Tileset, TilesetError, TilesetId, WEB_MERCATOR};
 
 use crate::lr65::{Classificazione, Frequenza, StatoKind, Struttura, Voce};
 use crate::source::flatgeobuf::FlatGeobufSource;
+use crate::source::postgis::PostgisSource;
 use crate::source::{FeatureSource, SourceError, SourceOptions};
 use crate::tiles::Tiling;
 use std::collections::HashMap;
@@ -92,6 +93,8 @@ pub struct Layer {
     pub source: Arc<dyn FeatureSource>,
     /// How the layer is cut into vector tiles.
     pub tiling: Tiling,
+    /// Its table, when its tiles are made by PostGIS (`ST_AsMVT`) rather than the engine.
+    pub tiled_by_postgis: Option<Arc<PostgisSource>>,
 }
 
 impl Layer {
@@ -173,6 +176,7 @@ impl Catalogue {
                     meta: LayerMeta::anteprima(id, file.as_deref().unwrap_or("un file")),
                     source,
                     tiling: Tiling::default(),
+                    tiled_by_postgis: None,
                 })?;
             }
         }

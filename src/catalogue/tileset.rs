@@ -5,7 +5,11 @@
 
 use super::{Catalogue, Layer};
 use crate::lr65::{Struttura, Voce};
+use crate::tiles::TileSource;
+use crate::tiles::composite::Composite;
 use crate::tiles::engine::{EngineLayer, EngineTiles};
+use crate::tiles::in_database::DatabaseTiles;
+use std::sync::Arc;
 
 /// The matrix set of TileJSON and styles: the one MapLibre and QGIS's XYZ layers draw.
 pub const WEB_MERCATOR: &str = "WebMercatorQuad";
@@ -189,17 +193,53 @@ impl<'a> Tileset<'a> {
 
     /// Its tiles as tessera's engine renders them from the layers' features.
     pub fn engine(&self) -> EngineTiles {
-        EngineTiles::new(
-            self.layers
-                .iter()
-                .map(|l| EngineLayer {
-                    name: l.meta.id.clone(),
-                    title: l.meta.title.clone(),
-                    source: l.source.clone(),
-                    tiling: l.tiling.clone(),
-                })
-                .collect(),
-        )
+        EngineTiles::new(self.layers.iter().map(|l| engine_layer(l)).collect())
+    }
+
+    /// Its tiles as they are served: by the engine, and by PostGIS for the layers whose
+    /// database makes them (`tiles = "st_asmvt"`), joined in layer order.
+    pub fn tiles(&self) -> Arc<dyn TileSource> {
+        // Runs of neighbouring layers made the same way, each one source.
+        let mut runs: Vec<Vec<&Layer>> = Vec::new();
+        for l in &self.layers {
+            match runs.last_mut() {
+                Some(run) if run[0].tiled_by_postgis.is_some() == l.tiled_by_postgis.is_some() => {
+                    run.push(l)
+                }
+                _ => runs.push(vec![l]),
+            }
+        }
+        let mut parts: Vec<Arc<dyn TileSource>> = (runs.into_iter())
+            .map(|run| {
+                let engine = EngineTiles::new(run.iter().map(|l| engine_layer(l)).collect());
+                let tables: Vec<_> = run
+                    .iter()
+                    .filter_map(|l| l.tiled_by_postgis.clone())
+                    .collect();
+                if tables.is_empty() {
+                    Arc::new(engine) as Arc<dyn TileSource>
+                } else {
+                    Arc::new(DatabaseTiles::new(engine, tables))
+                }
+            })
+            .collect();
+        if parts.len() == 1 {
+            return parts.remove(0);
+        }
+        match Composite::new(parts) {
+            Ok(c) => Arc::new(c),
+            // Layer ids are unique in a tileset: their MVT names cannot clash.
+            Err(_) => Arc::new(self.engine()),
+        }
+    }
+}
+
+fn engine_layer(l: &Layer) -> EngineLayer {
+    EngineLayer {
+        name: l.meta.id.clone(),
+        title: l.meta.title.clone(),
+        source: l.source.clone(),
+        tiling: l.tiling.clone(),
     }
 }
 

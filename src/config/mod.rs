@@ -76,6 +76,20 @@ pub struct DatabaseConfig {
     /// The CA certificate(s) that signed the database server's (PEM), to check it: with
     /// `sslmode=verify-full` in the URL, its name too. The system's CAs when absent.
     pub ca_file: Option<std::path::PathBuf>,
+    /// Who makes the tables' tiles: tessera's engine, or PostGIS (`ST_AsMVT`).
+    #[serde(default)]
+    pub tiles: TileMaker,
+}
+
+/// Who makes a database's tiles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TileMaker {
+    /// The rows' geometry read as WKB and cut by tessera's engine (the faster: see README).
+    #[default]
+    Engine,
+    /// `ST_AsMVT` in the database.
+    StAsmvt,
 }
 
 fn default_pool_size() -> usize {
@@ -100,6 +114,7 @@ impl DatabaseConfig {
             statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
             exact_count_limit: self.exact_count_limit,
             ca_file: self.ca_file.clone(),
+            st_asmvt: self.tiles == TileMaker::StAsmvt,
         }
     }
 }

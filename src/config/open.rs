@@ -39,7 +39,7 @@ impl Config {
                 synthetic: lc.synthetic,
                 classificazione: self.classificazione(i).clone(),
             };
-            let source = self
+            let (source, tiled_by_postgis) = self
                 .open_source(lc, &meta, &mut tables, &mut cat)
                 .map_err(|source| CatalogueError::Source {
                     layer: lc.id.clone(),
@@ -49,6 +49,7 @@ impl Config {
                 meta,
                 tiling: tiling(lc, &source.info().fields)?,
                 source,
+                tiled_by_postgis,
             })?;
         }
         // Every configured database, discovered or not yet.
@@ -82,7 +83,7 @@ impl Config {
         meta: &LayerMeta,
         tables: &mut Tables,
         cat: &mut Catalogue,
-    ) -> Result<Arc<dyn FeatureSource>, SourceError> {
+    ) -> Result<Opened, SourceError> {
         let options = SourceOptions {
             id_property: lc.id_property.clone(),
             temporal_start: lc.temporal.as_ref().map(|t| t.start.clone()),
@@ -92,7 +93,7 @@ impl Config {
             id_if_unique: None,
         };
         match &lc.source {
-            SourceConfig::Flatgeobuf(p) => open_flatgeobuf(&self.resolve(p), &options),
+            SourceConfig::Flatgeobuf(p) => Ok((open_flatgeobuf(&self.resolve(p), &options)?, None)),
             SourceConfig::Postgis(p) => {
                 let db = (self.databases.iter())
                     .find(|d| d.id == p.database)
@@ -125,11 +126,16 @@ impl Config {
                     };
                     cat.note_conflict(lc.id.clone(), how);
                 }
-                Ok(Arc::new(source))
+                let source = Arc::new(source);
+                let by_postgis = source.tiled_by_postgis().then(|| source.clone());
+                Ok((source, by_postgis))
             }
         }
     }
 }
+
+/// A layer's source, and its table when PostGIS makes its tiles.
+type Opened = (Arc<dyn FeatureSource>, Option<Arc<PostgisSource>>);
 
 /// The tables of the configured databases, each discovered once, at its first layer.
 #[derive(Default)]

@@ -96,6 +96,7 @@ fn app_with(source: Arc<dyn FeatureSource>, config: ServerConfig) -> Router {
             meta: LayerMeta::anteprima("prova".into(), "prova.fgb"),
             source,
             tiling: crate::tiles::Tiling::default(),
+            tiled_by_postgis: None,
         })
         .expect("one layer");
     router(AppState::new(catalogue, config))

@@ -47,9 +47,8 @@ pub(super) fn tile_sources(app: &AppState) -> HashMap<String, Arc<Cached>> {
 }
 
 fn cached(app: &AppState, ts: &Tileset<'_>) -> Arc<Cached> {
-    let engine: Arc<dyn TileSource> = Arc::new(ts.engine());
     Arc::new(Cached::new(
-        engine,
+        ts.tiles(),
         app.tile_cache.clone(),
         app.renders.clone(),
         &format!("{}#{}", app.generation, ts.key()),

@@ -21,7 +21,6 @@ pub use palette::{Palette, Role, Symbol};
 use crate::catalogue::{Catalogue, Layer, Placeholders, Tileset, WEB_MERCATOR};
 use crate::lr65::{Struttura, Voce};
 use crate::source::Kinds;
-use crate::tiles::TileSource;
 use crate::tiles::TileSourceInfo;
 use crate::tiles::matrix::MERCATOR_MAX_LAT;
 use crate::tiles::stand_in::{COUNT, COVERAGE};
@@ -78,8 +77,7 @@ pub fn of_tileset(
     base: &str,
     view: Option<Struttura>,
 ) -> Json {
-    let engine = ts.engine();
-    let source = StyleSource::new(ts, &engine.info(), base);
+    let source = StyleSource::new(ts, &ts.tiles().info(), base);
     style(style_id, &ts.title, &source, catalogue, palette, view)
 }
 

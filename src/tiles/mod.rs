@@ -31,6 +31,7 @@ pub mod clip;
 pub mod composite;
 pub mod encode;
 pub mod engine;
+pub mod in_database;
 mod kept;
 pub mod limit;
 pub mod matrix;

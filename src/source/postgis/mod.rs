@@ -6,6 +6,7 @@
 //! A tile's read skips what draws under a pixel in SQL, from the geometry's box, and returns
 //! only those boxes, which are counted into the tile's stand-ins as a file's are.
 
+pub mod as_mvt;
 pub mod boxes;
 pub mod discover;
 pub mod follow;
@@ -43,6 +44,8 @@ pub struct DatabaseOptions {
     pub exact_count_limit: u64,
     /// The CA that signed the server's certificate (PEM): see [`tls`].
     pub ca_file: Option<std::path::PathBuf>,
+    /// Tiles made by PostGIS (`ST_AsMVT`, [`as_mvt`]) rather than by tessera's engine.
+    pub st_asmvt: bool,
 }
 
 /// See [`DatabaseOptions::exact_count_limit`].
@@ -58,6 +61,7 @@ impl DatabaseOptions {
             statement_timeout: Duration::from_secs(10),
             exact_count_limit: DEFAULT_EXACT_COUNT_LIMIT,
             ca_file: None,
+            st_asmvt: false,
         }
     }
 }
@@ -77,6 +81,8 @@ pub struct Database {
     listener: Arc<follow::Listener>,
     /// See [`DatabaseOptions::exact_count_limit`].
     exact_count_limit: u64,
+    /// See [`DatabaseOptions::st_asmvt`].
+    st_asmvt: bool,
     /// The listening task, stopped with the database (a reloaded catalogue has its own).
     listening: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -182,6 +188,7 @@ impl Database {
             listener: Arc::default(),
             listening: Mutex::new(None),
             exact_count_limit: options.exact_count_limit,
+            st_asmvt: options.st_asmvt,
         })
     }
 
@@ -670,12 +677,27 @@ impl FeatureSource for PostgisSource {
     }
 }
 
+/// Where a tile's features lie, in a table's CRS.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    /// The query box's envelope.
+    r: Rect<f64>,
+    /// A pixel's width and height.
+    pixel: [f64; 2],
+    polygonal: bool,
+}
+
 /// How far past the extent boxes are cut, in degrees (about 10 cm): the extent went through
 /// one reprojection here and the boxes go through PostGIS's, and a feature on the extent's
 /// edge must not fall between them.
 const EDGE: f64 = 1e-6;
 
 impl PostgisSource {
+    /// Whether its database's tiles are made by PostGIS ([`DatabaseOptions::st_asmvt`]).
+    pub fn tiled_by_postgis(&self) -> bool {
+        self.db.st_asmvt
+    }
+
     /// The extent, a hair larger ([`EDGE`]).
     fn reach(&self) -> Option<Rect<f64>> {
         self.info().extent.map(|e| crate::crs::grow(e, EDGE))
@@ -908,28 +930,73 @@ impl PostgisSource {
         row.map(|r| self.feature(&r)).transpose()
     }
 
-    async fn read_tile(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
+    /// Where a tile's features lie in the table's CRS, and a pixel there; `None` when the
+    /// tile misses the data.
+    fn window(&self, q: &TileQuery) -> Result<Option<Window>, SourceError> {
         let info = self.info();
         let Some(extent) = info.extent else {
-            return Ok(TileFeatures::default());
+            return Ok(None);
         };
         let Some(clipped) = crate::crs::intersection(&q.bbox, &crate::crs::grow(extent, EDGE))
         else {
-            return Ok(TileFeatures::default());
+            return Ok(None);
         };
-        let area = self.from_crs84.area(clipped)?;
-        let r = area.envelope;
-        let pixel = q.pixel_in(&clipped, &r, self.from_crs84.is_identity());
-        let polygonal = matches!(info.geometry_type.as_str(), "Polygon" | "MultiPolygon");
-        let g = ident(&self.table.geometry);
-        let bx = ident(&self.box_alias);
-        let mut f = Filter::default();
+        let r = self.from_crs84.area(clipped)?.envelope;
+        Ok(Some(Window {
+            pixel: q.pixel_in(&clipped, &r, self.from_crs84.is_identity()),
+            r,
+            polygonal: matches!(info.geometry_type.as_str(), "Polygon" | "MultiPolygon"),
+        }))
+    }
+
+    /// The rows whose box meets `r` (in the table's CRS), each with its box as the column
+    /// `box_alias` (named so that no column of the table can be mistaken for it); and the
+    /// parameters holding `r`'s lower corner.
+    fn boxes_in(&self, f: &mut Filter, r: &Rect<f64>) -> (String, String, String) {
         let (x0, y0, x1, y1) = (
             f.bind(r.min().x),
             f.bind(r.min().y),
             f.bind(r.max().x),
             f.bind(r.max().y),
         );
+        let g = ident(&self.table.geometry);
+        let sql = format!(
+            "(select {g}::box2d as {bx}, * from {} where {g} && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {srid})) s",
+            self.table.quoted(),
+            bx = ident(&self.box_alias),
+            srid = self.table.srid
+        );
+        (sql, x0, y0)
+    }
+
+    /// The condition that a row of [`PostgisSource::boxes_in`] draws at least a pixel: the
+    /// same test as `too_small`, in SQL, on the box.
+    fn drawn(&self, f: &mut Filter, w: &Window) -> String {
+        let bx = ident(&self.box_alias);
+        let (px, py) = (f.bind(w.pixel[0]), f.bind(w.pixel[1]));
+        let (width, height) = (
+            format!("(ST_XMax({bx}) - ST_XMin({bx}))"),
+            format!("(ST_YMax({bx}) - ST_YMin({bx}))"),
+        );
+        if w.polygonal {
+            format!("{width} / {px} * {height} / {py} >= 1")
+        } else {
+            format!("(({width} = 0 and {height} = 0) or {width} >= {px} or {height} >= {py})")
+        }
+    }
+
+    async fn read_tile(&self, q: &TileQuery) -> Result<TileFeatures, SourceError> {
+        let Some(w) = self.window(q)? else {
+            return Ok(TileFeatures::default());
+        };
+        let Window {
+            r,
+            pixel,
+            polygonal,
+        } = w;
+        let bx = ident(&self.box_alias);
+        let mut f = Filter::default();
+        let (boxes, x0, y0) = self.boxes_in(&mut f, &r);
         // What draws at least a pixel: the same test as `too_small`, in SQL, on the box
         // (named so that no column of the table can be mistaken for it).
         // Where most features draw (at high zooms), one read of every row in the tile costs
@@ -949,22 +1016,8 @@ impl PostgisSource {
         let big = if one_pass {
             "true".to_string()
         } else {
-            let (px, py) = (f.bind(pixel[0]), f.bind(pixel[1]));
-            let (w, h) = (
-                format!("(ST_XMax({bx}) - ST_XMin({bx}))"),
-                format!("(ST_YMax({bx}) - ST_YMin({bx}))"),
-            );
-            if polygonal {
-                format!("{w} / {px} * {h} / {py} >= 1")
-            } else {
-                format!("(({w} = 0 and {h} = 0) or {w} >= {px} or {h} >= {py})")
-            }
+            self.drawn(&mut f, &w)
         };
-        let boxes = format!(
-            "(select {g}::box2d as {bx}, * from {} where {g} && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {srid})) s",
-            self.table.quoted(),
-            srid = self.table.srid
-        );
         let drawn_sql = format!(
             "select ST_XMin({bx}), ST_YMin({bx}), ST_XMax({bx}), ST_YMax({bx}), {} from {boxes} where {big}",
             self.columns
