@@ -444,6 +444,231 @@ fn tls_is_used_as_sslmode_asks_and_the_certificate_checked() {
     }
 }
 
+#[test]
+fn datetime_filters_postgis_layers_on_their_time_columns_as_for_files() {
+    let c = cluster();
+    let url = c.database("tempo");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    c.psql(
+        &db,
+        "create table cantieri (id int primary key, nome text, inizio date, fine date,
+                                geom geometry(Point, 4326));
+         insert into cantieri values
+           (1, 'anno 2020', '2020-01-01', '2020-12-31', 'SRID=4326;POINT(11.25 43.77)'),
+           (2, 'aperto dal 2021', '2021-06-01', null, 'SRID=4326;POINT(11.26 43.78)'),
+           (3, 'senza date', null, null, 'SRID=4326;POINT(11.27 43.79)'),
+           (4, 'un giorno', '2022-03-15', '2022-03-15', 'SRID=4326;POINT(11.28 43.80)');
+         create table eventi (id int primary key, quando timestamptz, geom geometry(Point, 3003));
+         insert into eventi values
+           (1, '2023-05-01T10:00:00+02', 'SRID=3003;POINT(1681000 4849000)'),
+           (2, '2023-05-02T10:00:00+02', 'SRID=3003;POINT(1682000 4850000)');",
+    );
+    // The same rows as a file, served with the same time properties: the answers must agree.
+    // Dates as text (a FlatGeobuf file has date-times only, and GDAL would make each date its
+    // midnight).
+    let fgb = common::temp_dir().join("cantieri.fgb");
+    let out = std::process::Command::new(common::require_tool("ogr2ogr"))
+        .args(["-f", "FlatGeobuf"])
+        .arg(&fgb)
+        .arg(format!(
+            "PG:host=127.0.0.1 port={} user=postgres dbname={db}",
+            c.port
+        ))
+        .args([
+            "-sql",
+            "select nome, inizio::text as inizio, fine::text as fine, geom from cantieri",
+            "-nln",
+            "cantieri",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `eventi`'s time is declared in the database (version 2 of the tessera schema).
+    let (ok, text) = tessera(&["db", "init", &url], &url);
+    assert!(ok, "{text}");
+    c.psql(
+        &db,
+        &declare(
+            "eventi",
+            "eventi",
+            "Eventi",
+            "struttura, stato, temporal_start = 'insediativa', 'di_fatto', 'quando'",
+        ),
+    );
+    let time = r#"temporal = { start = "inizio", end = "fine" }"#;
+    let insediativa = r#"struttura = ["insediativa"], stato = "di_fatto""#;
+    let dir = common::temp_dir();
+    let config = dir.join("tessera.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[databases]]\nid = \"territorio\"\nurl = \"${{TESSERA_TEST_PG}}\"\n{}{}",
+            common::layer_toml_from(
+                "cantieri",
+                r#"postgis = { database = "territorio", table = "public.cantieri" }"#,
+                insediativa,
+                time
+            ),
+            common::layer_toml_from(
+                "cantieri_file",
+                &format!("flatgeobuf = {:?}", fgb),
+                insediativa,
+                time
+            )
+        ),
+    )
+    .unwrap();
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .unwrap();
+    let names = |collection: &str, datetime: &str| -> Vec<String> {
+        let page = s.json(&format!(
+            "/collections/{collection}/items?datetime={datetime}"
+        ));
+        let mut v: Vec<String> = (page["features"].as_array().unwrap().iter())
+            .map(|f| f["properties"]["nome"].as_str().unwrap_or("").to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    for (datetime, expected) in [
+        ("2020-06-01", &["anno 2020", "senza date"][..]),
+        (
+            "2021-01-01/..",
+            &["aperto dal 2021", "senza date", "un giorno"],
+        ),
+        ("../2020-12-31", &["anno 2020", "senza date"]),
+        // A date that ends lasts all day; an open end lasts for ever.
+        (
+            "2022-03-15T23:30:00Z",
+            &["aperto dal 2021", "senza date", "un giorno"],
+        ),
+        ("2019-01-01/2019-12-31", &["senza date"]),
+        ("2020-12-31T23:59:59Z", &["anno 2020", "senza date"]),
+    ] {
+        assert_eq!(names("cantieri", datetime), expected, "{datetime}");
+        assert_eq!(
+            names("cantieri_file", datetime),
+            expected,
+            "{datetime} (file)"
+        );
+    }
+    let interval = |collection: &str| {
+        s.json(&format!("/collections/{collection}"))["extent"]["temporal"]["interval"][0].clone()
+    };
+    assert_eq!(
+        interval("cantieri"),
+        serde_json::json!(["2020-01-01T00:00:00Z", null])
+    );
+    assert_eq!(interval("cantieri"), interval("cantieri_file"));
+    // A timestamp with a zone, declared in the database: an instant, to the second.
+    let at = |t: &str| {
+        s.json(&format!("/collections/eventi/items?datetime={t}"))["numberMatched"].clone()
+    };
+    assert_eq!(at("2023-05-01T08:00:00Z"), 1);
+    assert_eq!(at("2023-05-01T08:00:01Z"), 0);
+    assert_eq!(at("2023-05-01/2023-05-02"), 2);
+    assert_eq!(
+        interval("eventi"),
+        serde_json::json!(["2023-05-01T08:00:00Z", "2023-05-02T08:00:00Z"])
+    );
+    drop(s);
+
+    // A time column that is not a date or a time is refused, named.
+    std::fs::write(
+        &config,
+        format!(
+            "[[databases]]\nid = \"territorio\"\nurl = \"${{TESSERA_TEST_PG}}\"\n{}",
+            common::layer_toml_from(
+                "cantieri",
+                r#"postgis = { database = "territorio", table = "public.cantieri" }"#,
+                insediativa,
+                r#"temporal = { start = "nome" }"#
+            )
+        ),
+    )
+    .unwrap();
+    let (ok, text) = tessera(&["check", "--config", config.to_str().unwrap()], &url);
+    assert!(
+        !ok && text.contains("`nome`") && text.contains("date or timestamp"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_role_that_cannot_read_a_table_is_told_so_and_hostile_values_get_400() {
+    let c = cluster();
+    let url = c.database("permessi");
+    load_samples(c, &url);
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let role = format!("lettore_{}", std::process::id());
+    c.psql(
+        &db,
+        &format!(
+            "drop role if exists {role}; create role {role} login;
+             grant usage on schema public to {role};
+             grant select on comuni, geometry_columns, spatial_ref_sys to {role};"
+        ),
+    );
+    let as_role = url.replacen("postgres@", &format!("{role}@"), 1);
+    let config = common::temp_dir().join("tessera.toml");
+    std::fs::write(
+        &config,
+        "[[databases]]\nid = \"territorio\"\nurl = \"${TESSERA_TEST_PG}\"\npreviews = true\n",
+    )
+    .unwrap();
+    let (ok, text) = tessera(&["check", "--config", config.to_str().unwrap()], &as_role);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("public.pericolosita") && text.contains("no permission"),
+        "{text}"
+    );
+    let s = Server::start(&[&as_role]);
+    assert_eq!(s.get("/collections/comuni").status, 200);
+    s.get("/collections/pericolosita").assert_exception(404);
+
+    // Hostile values in every parameter reach no SQL as text: 400 or an empty answer, never
+    // a 500, and the table is still there.
+    for query in [
+        "datetime=2020-13-45",
+        "datetime=%27%3B%20drop%20table%20comuni%3B%20--",
+        "datetime=99999-01-01",
+        "datetime=2020-01-01%00",
+        "datetime=2021-01-01/2020-01-01",
+        "bbox=-1e308,-1e308,1e308,1e308",
+        "bbox=nan,0,1,1",
+        "bbox=1,2,3",
+        "nome=%00",
+        "nome=%27%20or%201%3D1%20--",
+        &format!("nome={}", "x".repeat(5000)),
+        "istat=1e400",
+        "limit=99999999999999999999",
+        "offset=-1",
+        "cursor=%27%3B%20select%20pg_sleep(10)%3B%20--",
+    ] {
+        let r = s.get(&format!("/collections/comuni/items?{query}"));
+        assert!(
+            r.status == 200 || r.status == 400 || r.status == 414,
+            "{query}: {} {}",
+            r.status,
+            r.text()
+        );
+        if r.status == 400 {
+            r.assert_exception(400);
+        }
+    }
+    assert_eq!(
+        s.json("/collections/comuni/items?limit=1")["numberMatched"],
+        273
+    );
+}
+
 /// A configuration publishing `table` of the database at `${TESSERA_TEST_PG}` as layer `id`,
 /// classified as `classificazione`.
 fn config_for(table: &str, id: &str, classificazione: &str) -> std::path::PathBuf {
@@ -660,12 +885,27 @@ fn a_classification_declared_in_the_database_publishes_its_table() {
     let (ok, out) = tessera(&["db", "init", &url], &url);
     assert!(ok, "{out}");
     assert!(
-        out.contains("created the tessera schema (version 1)"),
+        out.contains("created the tessera schema (version 2)"),
         "{out}"
     );
     assert!(out.contains("public.comuni: changes notified"), "{out}");
     let (ok, out) = tessera(&["db", "init", &url], &url);
     assert!(ok && out.contains("up to date"), "{out}");
+    // A version 1 schema (before the time columns) is migrated, and read meanwhile.
+    c.psql(
+        &db,
+        "alter table tessera.layers drop column temporal_start, drop column temporal_end;
+         update tessera.versione set versione = 1",
+    );
+    let s = Server::start(&[&url]);
+    assert_eq!(s.get("/collections").status, 200);
+    drop(s);
+    let (ok, out) = tessera(&["db", "init", &url], &url);
+    assert!(ok && out.contains("from version 1 to 2"), "{out}");
+    assert_eq!(
+        c.psql(&db, "select count(*) from information_schema.columns where table_schema = 'tessera' and column_name like 'temporal_%'"),
+        "2"
+    );
     assert_eq!(
         c.psql(
             &db,
@@ -1424,6 +1664,93 @@ fn a_large_table_counts_its_small_features_from_boxes_in_memory_kept_in_step() {
 }
 
 /// A GDAL tool's output; it must succeed.
+/// QGIS 3.22's OGC API - Features provider on `collection` (tests/clients/qgis_oapif.py): its
+/// JSON report.
+fn qgis_reads(s: &Server, collection: &str, attribute: &str, bbox: &str) -> Value {
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(repo().join("tests/clients/qgis_oapif.py"))
+        .args([&s.url(""), collection, attribute, bbox])
+        .env("QT_QPA_PLATFORM", "offscreen")
+        .output()
+        .expect("Debian's python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "QGIS on {collection} (its Python bindings come with python3-qgis, which `bash tests/run-all.sh` installs): {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[test]
+fn qgis_reads_postgis_collections_through_every_page() {
+    let c = cluster();
+    let url = c.database("qgis");
+    load_samples(c, &url);
+    // Small pages, so that QGIS follows the next links from page to page.
+    let dir = common::temp_dir();
+    let config = dir.join("tessera.toml");
+    std::fs::write(
+        &config,
+        "[server]\nmax_limit = 40\n\n[[databases]]\nid = \"territorio\"\nurl = \"${TESSERA_TEST_PG}\"\npreviews = true\n",
+    )
+    .unwrap();
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .unwrap();
+    let tuscany = |p: &Value| {
+        let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+        (9.6..12.5).contains(&x) && (42.2..44.6).contains(&y)
+    };
+    let bbox = "11.1,43.7,11.3,43.85";
+    for (collection, attribute, count) in [("comuni", "nome", 273), ("pericolosita", "codice", 0)] {
+        let r = qgis_reads(&s, collection, attribute, bbox);
+        assert!(r["qgis"].as_str().unwrap().starts_with("3."), "{r}");
+        assert_eq!(r["valid"], true, "{r}");
+        assert_eq!(r["crs"], "EPSG:4326");
+        assert!(tuscany(&r["extent"]), "{}", r["extent"]);
+        // The attribute of every feature of the server's pages from `first` on, each once.
+        let every = |first: String| {
+            let mut values: Vec<String> = Vec::new();
+            let mut next = Some(first);
+            while let Some(page) = next {
+                let page = s.json(&page);
+                values.extend(
+                    (page["features"].as_array().unwrap().iter())
+                        .map(|f| f["properties"][attribute].as_str().unwrap().to_string()),
+                );
+                next = (page["links"].as_array().unwrap().iter())
+                    .find(|l| l["rel"] == "next")
+                    .map(|l| l["href"].as_str().unwrap().replace(&s.url(""), ""));
+            }
+            values.sort();
+            values.dedup();
+            values
+        };
+        // Every feature, each once, where it is (the hazard areas are stored in EPSG:3003).
+        let server = every(format!("/collections/{collection}/items"));
+        let features = r["features"].as_object().unwrap();
+        if count > 0 {
+            assert_eq!(features.len(), count, "{collection}");
+        }
+        let mut seen: Vec<&String> = features.keys().collect();
+        seen.sort();
+        assert_eq!(seen, server.iter().collect::<Vec<_>>(), "{collection}");
+        assert!(features.values().all(tuscany), "{collection}");
+        // The features in a box: those the server finds there.
+        let expected = every(format!("/collections/{collection}/items?bbox={bbox}"));
+        assert!(!expected.is_empty(), "{collection}");
+        let mut got: Vec<String> = (r["in_box"].as_array().unwrap().iter())
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        got.dedup();
+        assert_eq!(got, expected, "{collection}");
+    }
+}
+
 fn gdal(tool: &str, args: &[&str]) -> String {
     let out = std::process::Command::new(common::require_tool(tool))
         .args(args)

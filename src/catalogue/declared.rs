@@ -148,7 +148,7 @@ impl Catalogue {
             .map(|s| (s.table().schema.clone(), s.table().name.clone()))
             .filter(|t| !seen.insert(t.clone()))
             .collect();
-        for source in sources {
+        for mut source in sources {
             let rows: Vec<usize> = (0..declared.len())
                 .filter(|&i| !ambiguous[i] && declares(&declared[i], &source))
                 .collect();
@@ -162,7 +162,12 @@ impl Catalogue {
                             "tessera.layers `{}`: another layer has this id",
                             d.id
                         )),
-                        Ok(m) => Ok(m),
+                        Ok(m) => match &d.temporal_start {
+                            Some(start) => (source.set_time(start, d.temporal_end.as_deref()))
+                                .map(|_| m)
+                                .map_err(|why| format!("tessera.layers `{}`: {why}", d.id)),
+                            None => Ok(m),
+                        },
                         Err(why) => Err(format!("tessera.layers `{}`: {why}", d.id)),
                     }
                 }

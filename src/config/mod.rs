@@ -615,16 +615,15 @@ impl Config {
                         format!("no [[databases]] entry has the id `{}`", p.database),
                     ));
                 }
-                // A table's key is its features' id, in its own CRS; time is for files yet.
+                // A table's key is its features' id, in its own CRS.
                 for (set, what) in [
                     (layer.id_property.is_some(), "id_property"),
                     (layer.storage_crs.is_some(), "storage_crs"),
-                    (layer.temporal.is_some(), "temporal"),
                 ] {
                     if set {
                         return Err(self.invalid(
                             format!("{key}.{what}"),
-                            "not for a PostGIS layer: its id is the table's primary key and its CRS the column's SRID (time properties of PostGIS layers are not supported yet)",
+                            "not for a PostGIS layer: its id is the table's primary key and its CRS the column's SRID",
                         ));
                     }
                 }

@@ -98,7 +98,10 @@ impl Config {
                 let db = (self.databases.iter())
                     .find(|d| d.id == p.database)
                     .ok_or_else(|| SourceError::Invalid(format!("no database `{}`", p.database)))?;
-                let source = tables.take(db, &p.table, p.geometry.as_deref())?;
+                let mut source = tables.take(db, &p.table, p.geometry.as_deref())?;
+                if let Some(t) = &lc.temporal {
+                    source.set_time(&t.start, t.end.as_deref())?;
+                }
                 // The same table declared in the database too: the configuration wins.
                 let found = tables.found.get_mut(&db.id).expect("discovered by take");
                 for (d, claimed) in found.declared.iter().zip(found.claimed.iter_mut()) {

@@ -22,6 +22,8 @@ pub struct Table {
     pub is_table: bool,
     /// It carries tessera's change triggers (`tessera db init`), so its changes are notified.
     pub followed: bool,
+    /// The columns `datetime` filters on, when the layer has them.
+    pub time: Option<super::time::TimeColumns>,
 }
 
 /// A column published as a property: its field, and how it is selected.
@@ -146,12 +148,42 @@ pub async fn tables(
                 key,
                 is_table,
                 followed,
+                time: None,
             }),
             Err(reason) => skipped.push(Skipped {
                 table: label,
                 reason,
             }),
         }
+    }
+    // The view leaves out what the role may not read: those are found here, to be named.
+    let unreadable = client
+        .query(
+            "select n.nspname::text, c.relname::text, a.attname::text
+             from pg_attribute a
+             join pg_class c on c.oid = a.attrelid
+             join pg_namespace n on n.oid = c.relnamespace
+             where a.atttypid in (select oid from pg_type where typname = 'geometry')
+               and a.attnum > 0 and not a.attisdropped
+               and c.relkind in ('r', 'p', 'v', 'm', 'f')
+               and not has_column_privilege(c.oid, a.attnum, 'SELECT')
+               and ((cardinality($1::text[]) = 0
+                     and n.nspname not in ('pg_catalog', 'information_schema', 'tessera'))
+                    or n.nspname = any($1::text[]))
+             order by 1, 2, 3",
+            &[&schemas],
+        )
+        .await
+        .map_err(super::error)?;
+    for row in unreadable {
+        let (schema, name, geometry): (String, String, String) =
+            (row.get(0), row.get(1), row.get(2));
+        skipped.push(Skipped {
+            table: format!("{schema}.{name}.{geometry}"),
+            reason:
+                "no permission to read it: `grant select` on it to the role tessera connects as"
+                    .into(),
+        });
     }
     Ok((found, skipped))
 }

@@ -12,6 +12,7 @@ pub mod discover;
 pub mod follow;
 pub mod schema;
 pub mod sql;
+pub mod time;
 pub mod tls;
 
 use crate::crs::Transformer;
@@ -405,7 +406,11 @@ impl PostgisSource {
     ) -> Result<PostgisSource, SourceError> {
         let to_crs84 = Transformer::new(table.srid, 4326)?;
         let from_crs84 = Transformer::new(4326, table.srid)?;
-        let (extent, count) = measure(client, &table, &to_crs84).await?;
+        let Measured {
+            extent,
+            count,
+            time,
+        } = measure(client, &table, &to_crs84).await?;
         let typical = typical_size(client, &table).await?;
         let counters = if table.followed {
             0
@@ -423,7 +428,7 @@ impl PostgisSource {
             storage_crs: table.srid,
             feature_count: count,
             extent,
-            temporal_extent: None,
+            temporal_extent: time,
         };
         let info = Arc::new(Mutex::new(Arc::new(info)));
         let changes = Arc::new(follow::Changes::default());
@@ -476,6 +481,24 @@ impl PostgisSource {
         &self.table
     }
 
+    /// Makes columns `start` (and `end`) the layer's time, what `datetime` filters on (see
+    /// [`time`]), and reads the interval they span; on an error nothing changes.
+    pub fn set_time(&mut self, start: &str, end: Option<&str>) -> Result<(), SourceError> {
+        let mut table = self.table.clone();
+        table.time = Some(time::columns(&table, start, end)?);
+        let (t, to_crs84) = (table.clone(), self.to_crs84.clone());
+        let measured = self
+            .db
+            .once(async move |_, client| measure(&*client, &t, &to_crs84).await)?;
+        self.table = table;
+        let mut info = self.info.lock().unwrap_or_else(PoisonError::into_inner);
+        *info = Arc::new(SourceInfo {
+            temporal_extent: measured.time,
+            ..(**info).clone()
+        });
+        Ok(())
+    }
+
     /// A row of `select {columns}` as a feature.
     fn feature(&self, row: &tokio_postgres::Row) -> Result<Feature, SourceError> {
         row_feature(&self.table, row, 0)
@@ -494,17 +517,27 @@ impl PostgisSource {
 
 /// The table's exact extent in CRS84 (the statistics' estimate leaves out the edges, and
 /// tiles are read within it) and its row count.
+/// A table's extent (CRS84), row count, and the interval its times span.
+struct Measured {
+    extent: Option<Rect<f64>>,
+    count: u64,
+    time: Option<crate::temporal::Interval>,
+}
+
 async fn measure(
     client: &impl tokio_postgres::GenericClient,
     table: &Table,
     to_crs84: &Transformer,
-) -> Result<(Option<Rect<f64>>, u64), SourceError> {
+) -> Result<Measured, SourceError> {
     let (g, t) = (ident(&table.geometry), table.quoted());
+    // One scan for all of them.
     let sql = format!(
-        "with e as (select ST_Extent({g}) as b, count(*) as n from {t})
-         select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), n from e"
+        "with e as (select ST_Extent({g}) as b, count(*) as n, {} from {t})
+         select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), n, first, last, open from e",
+        time::extent_select(table)
     );
     let row = client.query_one(&sql, &[]).await.map_err(error)?;
+    let time = time::extent(row.get(5), row.get(6), row.get(7));
     let count: i64 = row.get(4);
     let extent = match row.get::<_, Option<f64>>(0) {
         Some(x0) if count > 0 => {
@@ -522,7 +555,11 @@ async fn measure(
         }
         _ => None,
     };
-    Ok((extent, count.max(0) as u64))
+    Ok(Measured {
+        extent,
+        count: count.max(0) as u64,
+        time,
+    })
 }
 
 /// The median size of the boxes of the first 10,000 rows: see [`PostgisSource::typical`].
@@ -729,7 +766,11 @@ impl PostgisSource {
         }
         if changed || due() {
             self.stale_count.store(false, Ordering::Release);
-            let (extent, count) = measure(&**client, &self.table, &self.to_crs84).await?;
+            let Measured {
+                extent,
+                count,
+                time,
+            } = measure(&**client, &self.table, &self.to_crs84).await?;
             *self.measured.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
             let mut info = self.info.lock().unwrap_or_else(PoisonError::into_inner);
             // Never narrower than before: a change notified meanwhile may lie outside what
@@ -741,6 +782,7 @@ impl PostgisSource {
             *info = Arc::new(SourceInfo {
                 extent,
                 feature_count: count,
+                temporal_extent: time,
                 ..(**info).clone()
             });
         }
@@ -761,6 +803,9 @@ impl PostgisSource {
             f.equals(&self.table.fields[*i], v);
         }
         // Without a time property every feature matches `datetime` (as for files).
+        if let (Some(want), Some(tc)) = (&q.datetime, self.table.time) {
+            time::filter(&mut f, &self.table, tc, want);
+        }
         let t = self.table.quoted();
         let (matching, bound) = (f.clause(), f.params.len());
         // Keyset paging: after the last key of the page before, by the key's index, however

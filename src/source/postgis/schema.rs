@@ -13,7 +13,7 @@ use crate::source::SourceError;
 use tokio_postgres::Client;
 
 /// The newest version of the schema this build knows.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 /// The channel the change triggers notify on.
 pub const CHANNEL: &str = "tessera";
@@ -25,6 +25,18 @@ pub(super) const TRIGGERS: [&str; 4] = [
     "tessera_cancellate",
     "tessera_svuotate",
 ];
+
+/// Version 2: a layer's time columns, what `datetime` filters on.
+const V2: &str = r#"
+alter table tessera.layers
+    add column temporal_start text check (btrim(temporal_start) <> ''),
+    add column temporal_end text check (btrim(temporal_end) <> ''),
+    add constraint fine_con_inizio check (temporal_end is null or temporal_start is not null);
+comment on column tessera.layers.temporal_start is
+    'The date or timestamp column each feature starts at (what datetime filters on); empty: no time';
+comment on column tessera.layers.temporal_end is
+    'The date or timestamp column each feature ends at; empty: each feature is an instant';
+"#;
 
 /// Version 1: lookup tables, `layers`, the change triggers' function and `segui`.
 const V1: &str = r#"
@@ -179,6 +191,9 @@ pub async fn init(client: &mut Client, schemas: &[String]) -> Result<InitReport,
             .map_err(super::error)?;
         tx.batch_execute(V1).await.map_err(super::error)?;
     }
+    if from < 2 {
+        tx.batch_execute(V2).await.map_err(super::error)?;
+    }
     // Later versions add their steps here, each `if from < N`.
     tx.execute("update tessera.versione set versione = $1", &[&VERSION])
         .await
@@ -255,7 +270,7 @@ async fn exists(
 }
 
 /// The schema's version, 0 when there is none.
-async fn version(tx: &tokio_postgres::Transaction<'_>) -> Result<i32, SourceError> {
+async fn version(tx: &impl tokio_postgres::GenericClient) -> Result<i32, SourceError> {
     if !exists(tx, "tessera.versione").await? {
         return Ok(0);
     }
@@ -330,6 +345,9 @@ pub struct Declared {
     pub stato: String,
     pub tipo_diritto: Option<String>,
     pub atto: Option<DeclaredAtto>,
+    /// The columns of its time (version 2 of the schema).
+    pub temporal_start: Option<String>,
+    pub temporal_end: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -347,13 +365,21 @@ pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
     if !exists(client, "tessera.layers").await? {
         return Ok(Vec::new());
     }
+    // A schema `db init` has not migrated yet has no time columns.
+    let time = match version(client).await? {
+        v if v >= 2 => "temporal_start, temporal_end",
+        _ => "null::text, null::text",
+    };
     let rows = client
         .query(
-            "select id, schema_name, table_name, geometry_column, title, description, keywords,
-                    license_id, license_url, attribution, publisher_name, publisher_ipa,
-                    frequency, array_prepend(struttura, altre_strutture), stato, tipo_diritto,
-                    atto_strumento, atto_descrizione, atto_numero, atto_data::text, atto_fase
-             from tessera.layers order by id",
+            &format!(
+                "select id, schema_name, table_name, geometry_column, title, description, keywords,
+                        license_id, license_url, attribution, publisher_name, publisher_ipa,
+                        frequency, array_prepend(struttura, altre_strutture), stato, tipo_diritto,
+                        atto_strumento, atto_descrizione, atto_numero, atto_data::text, atto_fase,
+                        {time}
+                 from tessera.layers order by id"
+            ),
             &[],
         )
         .await
@@ -403,6 +429,8 @@ pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
                 stato: r.get(14),
                 tipo_diritto: r.get(15),
                 atto,
+                temporal_start: r.get(21),
+                temporal_end: r.get(22),
             }
         })
         .collect())
