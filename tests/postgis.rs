@@ -669,6 +669,105 @@ fn a_role_that_cannot_read_a_table_is_told_so_and_hostile_values_get_400() {
     );
 }
 
+#[test]
+fn views_are_published_by_the_key_they_are_given() {
+    let c = cluster();
+    let url = c.database("viste");
+    load_samples(c, &url);
+    let db = url.rsplit('/').next().unwrap().to_string();
+    c.psql(
+        &db,
+        "create view fiorentini as
+             select id as codice, nome, geom from comuni where sigla_prov = 'FI';
+         create view pisani as select id, nome, geom from comuni where sigla_prov = 'PI';",
+    );
+    let fi: u64 = c
+        .psql(&db, "select count(*) from fiorentini")
+        .parse()
+        .unwrap();
+    assert!(fi > 10);
+    // Without a key a view is not published, and `check` says what to do.
+    let dir = common::temp_dir();
+    let config = dir.join("tessera.toml");
+    let write = |key: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[[databases]]\nid = \"territorio\"\nurl = \"${{TESSERA_TEST_PG}}\"\npreviews = true\n{}",
+                common::layer_toml_from(
+                    "fiorentini",
+                    &format!(r#"postgis = {{ database = "territorio", table = "fiorentini"{key} }}"#),
+                    r#"struttura = ["insediativa"], stato = "di_fatto""#,
+                    ""
+                )
+            ),
+        )
+        .unwrap();
+    };
+    write("");
+    let (ok, text) = tessera(&["check", "--config", config.to_str().unwrap()], &url);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("cannot publish `fiorentini`") && text.contains("key = "),
+        "{text}"
+    );
+    write(r#", key = "nessuna""#);
+    let (ok, text) = tessera(&["check", "--config", config.to_str().unwrap()], &url);
+    assert!(
+        !ok && text.contains("no readable column `nessuna`"),
+        "{text}"
+    );
+
+    // Given its key in the configuration; the other view by tessera.layers's key_column.
+    write(r#", key = "codice""#);
+    let (ok, text) = tessera(&["db", "init", &url], &url);
+    assert!(ok, "{text}");
+    c.psql(
+        &db,
+        &declare(
+            "pisani",
+            "pisani",
+            "Comuni pisani",
+            "struttura, stato, key_column = 'insediativa', 'di_fatto', 'id'",
+        ),
+    );
+    let s = Server::try_start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("TESSERA_TEST_PG", &url)],
+    )
+    .unwrap();
+    let (ids, _) = follow_pages(&s, "/collections/fiorentini/items?limit=7");
+    assert_eq!(ids.len() as u64, fi);
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "each feature once: {ids:?}");
+    let one = s.json(&format!("/collections/fiorentini/items/{}", ids[0]));
+    assert_eq!(one["id"].to_string(), ids[0]);
+    let pisani = s.json("/collections/pisani");
+    assert_eq!(
+        pisani["classificazione"]["struttura"][0], "insediativa",
+        "{pisani}"
+    );
+    let pi = s.json("/collections/pisani/items?limit=100");
+    assert_eq!(
+        pi["numberMatched"].to_string(),
+        c.psql(&db, "select count(*) from pisani")
+    );
+    // The key is the MVT feature id of its tiles too.
+    let (x, y) = common::geo::tile_of(9, 11.25, 43.77);
+    let r = s.get(&format!(
+        "/collections/fiorentini/tiles/WebMercatorQuad/9/{y}/{x}"
+    ));
+    assert_eq!(r.status, 200);
+    assert!(
+        mvt::decode(&r.body)[0]
+            .features
+            .iter()
+            .any(|f| f.id.is_some())
+    );
+}
+
 /// A configuration publishing `table` of the database at `${TESSERA_TEST_PG}` as layer `id`,
 /// classified as `classificazione`.
 fn config_for(table: &str, id: &str, classificazione: &str) -> std::path::PathBuf {

@@ -115,6 +115,7 @@ impl DatabaseConfig {
             exact_count_limit: self.exact_count_limit,
             ca_file: self.ca_file.clone(),
             st_asmvt: self.tiles == TileMaker::StAsmvt,
+            keys: Vec::new(),
         }
     }
 }
@@ -364,6 +365,8 @@ pub struct PostgisSourceConfig {
     pub table: String,
     /// The geometry column, when the table has several.
     pub geometry: Option<String>,
+    /// The column identifying each feature, for a view (or instead of the primary key).
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@ use super::{Config, ConfigError, DatabaseConfig, LayerConfig, SourceConfig};
 use crate::catalogue::{
     Catalogue, CatalogueError, Layer, LayerMeta, License, Publisher, declared, open_flatgeobuf,
 };
+use crate::source::postgis::discover::GivenKey;
 use crate::source::postgis::schema::Declared;
 use crate::source::postgis::{Database, PostgisSource};
 use crate::source::{FeatureSource, Field, SourceError, SourceOptions};
@@ -20,6 +21,23 @@ impl Config {
     pub fn open_catalogue(&self) -> Result<Catalogue, ConfigError> {
         let mut cat = Catalogue::default();
         let mut tables = Tables::default();
+        // The keys layers name for views, given to their database's discovery.
+        for lc in &self.layers {
+            if let SourceConfig::Postgis(p) = &lc.source
+                && let Some(column) = &p.key
+            {
+                let (schema, table) = p.table.split_once('.').unwrap_or(("public", &p.table));
+                tables
+                    .keys
+                    .entry(p.database.clone())
+                    .or_default()
+                    .push(GivenKey {
+                        schema: schema.into(),
+                        table: table.into(),
+                        column: column.clone(),
+                    });
+            }
+        }
         for (i, lc) in self.layers.iter().enumerate() {
             let meta = LayerMeta {
                 id: lc.id.clone(),
@@ -147,6 +165,8 @@ struct Tables {
     found: HashMap<String, Found>,
     /// Tables found that cannot be published, and why.
     unpublished: Vec<(String, String)>,
+    /// By database id: the keys layers name (for views).
+    keys: HashMap<String, Vec<GivenKey>>,
 }
 
 /// A database's discovery, as the configured layers take from it.
@@ -159,7 +179,8 @@ struct Found {
 
 impl Tables {
     fn discover(&mut self, db: &DatabaseConfig) -> Result<(), SourceError> {
-        let options = db.options();
+        let mut options = db.options();
+        options.keys = self.keys.get(&db.id).cloned().unwrap_or_default();
         let database = Arc::new(Database::new(&options)?);
         let found = database.discover(&options)?;
         for s in found.skipped {
@@ -203,6 +224,19 @@ impl Tables {
         match at.as_slice() {
             [i] => Ok(list[*i].take().expect("present")),
             [] => {
+                // Found but not publishable: say why.
+                let (prefix, suffix) =
+                    (format!("{schema}.{name}."), format!("(database {})", db.id));
+                let why = (self.unpublished.iter())
+                    .find(|(what, _)| what.starts_with(&prefix) && what.ends_with(&suffix))
+                    .map(|(_, why)| why.clone());
+                if let Some(why) = why {
+                    return Err(SourceError::Invalid(format!(
+                        "the database `{}` cannot publish `{table}`: {why}",
+                        db.id
+                    )));
+                }
+                let list = &self.found[&db.id].sources;
                 let known: Vec<String> = (list.iter().flatten())
                     .map(|s| format!("{}.{}", s.table().schema, s.table().name))
                     .collect();

@@ -37,6 +37,14 @@ pub struct Column {
     pub sql_type: String,
 }
 
+/// A key named for a relation that has no primary key (a view), or instead of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenKey {
+    pub schema: String,
+    pub table: String,
+    pub column: String,
+}
+
 /// A geometry column found but not published, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -93,6 +101,7 @@ fn geometry_type(pg: &str) -> String {
 pub async fn tables(
     client: &impl GenericClient,
     schemas: &[String],
+    keys: &[GivenKey],
 ) -> Result<(Vec<Table>, Vec<Skipped>), SourceError> {
     let rows = client
         .query(
@@ -137,7 +146,10 @@ pub async fn tables(
             });
             continue;
         }
-        match columns(client, &schema, &name, &geometry).await? {
+        let given = (keys.iter())
+            .find(|k| k.schema == schema && k.table == name)
+            .map(|k| k.column.as_str());
+        match columns(client, &schema, &name, &geometry, given).await? {
             Ok((fields, key)) => found.push(Table {
                 schema,
                 name,
@@ -188,12 +200,14 @@ pub async fn tables(
     Ok((found, skipped))
 }
 
-/// A table's properties and key; `Err` with the reason it cannot be published.
+/// A table's properties and key (its primary key, or the column `given`); `Err` with the
+/// reason it cannot be published.
 async fn columns(
     client: &impl GenericClient,
     schema: &str,
     table: &str,
     geometry: &str,
+    given: Option<&str>,
 ) -> Result<Result<(Vec<Column>, usize), String>, SourceError> {
     let rows = client
         .query(
@@ -244,13 +258,24 @@ async fn columns(
             sql_type: row.get(4),
         });
     }
+    if let Some(name) = given {
+        // Named by whoever publishes it: a view's key is unique as its definition makes it
+        // (tessera cannot check it), and pages follow it.
+        return Ok(match fields.iter().position(|c| c.name == name) {
+            Some(k) if matches!(fields[k].field.kind, FieldType::Integer | FieldType::String) => {
+                Ok((fields, k))
+            }
+            Some(_) => Err(format!("its key `{name}` is neither an integer nor text")),
+            None => Err(format!("it has no readable column `{name}` to be its key")),
+        });
+    }
     if key_columns > 1 {
         return Ok(Err("the primary key has several columns".into()));
     }
     match keys.as_slice() {
         [(k, FieldType::Integer | FieldType::String)] => Ok(Ok((fields, *k))),
         [] => Ok(Err(
-            "no primary key (features need a stable id: add one, e.g. `alter table … add primary key (id)`)".into(),
+            "no primary key (features need a stable id: add one, e.g. `alter table … add primary key (id)`, or name a unique column as its key: `key = \"…\"` in the layer's postgis source, or key_column in tessera.layers, as a view needs)".into(),
         )),
         [_] => Ok(Err("the primary key is neither an integer nor text".into())),
         _ => Ok(Err("the primary key has several columns".into())),

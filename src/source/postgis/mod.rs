@@ -47,6 +47,8 @@ pub struct DatabaseOptions {
     pub ca_file: Option<std::path::PathBuf>,
     /// Tiles made by PostGIS (`ST_AsMVT`, [`as_mvt`]) rather than by tessera's engine.
     pub st_asmvt: bool,
+    /// Keys named by the configuration, for views (`tessera.layers` may name more).
+    pub keys: Vec<discover::GivenKey>,
 }
 
 /// See [`DatabaseOptions::exact_count_limit`].
@@ -63,6 +65,7 @@ impl DatabaseOptions {
             exact_count_limit: DEFAULT_EXACT_COUNT_LIMIT,
             ca_file: None,
             st_asmvt: false,
+            keys: Vec::new(),
         }
     }
 }
@@ -295,8 +298,17 @@ impl Database {
     /// found but cannot be published, and reads the layers declared in `tessera.layers`.
     pub fn discover(self: &Arc<Self>, options: &DatabaseOptions) -> Result<Discovery, SourceError> {
         let schemas = options.schemas.clone();
+        let mut keys = options.keys.clone();
         self.once(async move |db, client| {
-            let (tables, mut skipped) = discover::tables(&*client, &schemas).await?;
+            let declared = schema::declared(client).await?;
+            keys.extend(declared.iter().filter_map(|d| {
+                Some(discover::GivenKey {
+                    schema: d.schema.clone(),
+                    table: d.table.clone(),
+                    column: d.key_column.clone()?,
+                })
+            }));
+            let (tables, mut skipped) = discover::tables(&*client, &schemas, &keys).await?;
             let mut sources = Vec::with_capacity(tables.len());
             for t in tables {
                 let label = t.label(true);
@@ -310,7 +322,6 @@ impl Database {
                     Err(e) => return Err(e),
                 }
             }
-            let declared = schema::declared(client).await?;
             Ok(Discovery {
                 sources,
                 skipped,

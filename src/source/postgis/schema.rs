@@ -26,12 +26,16 @@ pub(super) const TRIGGERS: [&str; 4] = [
     "tessera_svuotate",
 ];
 
-/// Version 2: a layer's time columns, what `datetime` filters on.
+/// Version 2: a layer's key column (a view has no primary key) and its time columns, what
+/// `datetime` filters on.
 const V2: &str = r#"
 alter table tessera.layers
+    add column key_column text check (btrim(key_column) <> ''),
     add column temporal_start text check (btrim(temporal_start) <> ''),
     add column temporal_end text check (btrim(temporal_end) <> ''),
     add constraint fine_con_inizio check (temporal_end is null or temporal_start is not null);
+comment on column tessera.layers.key_column is
+    'The column that identifies each feature, for a view (or instead of the primary key); unique';
 comment on column tessera.layers.temporal_start is
     'The date or timestamp column each feature starts at (what datetime filters on); empty: no time';
 comment on column tessera.layers.temporal_end is
@@ -219,7 +223,7 @@ pub async fn init(client: &mut Client, schemas: &[String]) -> Result<InitReport,
         to: VERSION,
         ..InitReport::default()
     };
-    let (tables, _) = discover::tables(&tx, schemas).await?;
+    let (tables, _) = discover::tables(&tx, schemas, &[]).await?;
     let mut seen = std::collections::HashSet::new();
     for t in tables {
         if !seen.insert((t.schema.clone(), t.name.clone())) {
@@ -345,6 +349,8 @@ pub struct Declared {
     pub stato: String,
     pub tipo_diritto: Option<String>,
     pub atto: Option<DeclaredAtto>,
+    /// The column identifying its features, for a view (version 2 of the schema).
+    pub key_column: Option<String>,
     /// The columns of its time (version 2 of the schema).
     pub temporal_start: Option<String>,
     pub temporal_end: Option<String>,
@@ -367,8 +373,8 @@ pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
     }
     // A schema `db init` has not migrated yet has no time columns.
     let time = match version(client).await? {
-        v if v >= 2 => "temporal_start, temporal_end",
-        _ => "null::text, null::text",
+        v if v >= 2 => "temporal_start, temporal_end, key_column",
+        _ => "null::text, null::text, null::text",
     };
     let rows = client
         .query(
@@ -431,6 +437,7 @@ pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
                 atto,
                 temporal_start: r.get(21),
                 temporal_end: r.get(22),
+                key_column: r.get(23),
             }
         })
         .collect())
