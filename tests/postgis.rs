@@ -993,7 +993,8 @@ fn a_classification_declared_in_the_database_publishes_its_table() {
     // A version 1 schema (before the time columns) is migrated, and read meanwhile.
     c.psql(
         &db,
-        "alter table tessera.layers drop column temporal_start, drop column temporal_end;
+        "alter table tessera.layers drop column temporal_start, drop column temporal_end,
+             drop column key_column;
          update tessera.versione set versione = 1",
     );
     let s = Server::start(&[&url]);
@@ -1002,8 +1003,8 @@ fn a_classification_declared_in_the_database_publishes_its_table() {
     let (ok, out) = tessera(&["db", "init", &url], &url);
     assert!(ok && out.contains("from version 1 to 2"), "{out}");
     assert_eq!(
-        c.psql(&db, "select count(*) from information_schema.columns where table_schema = 'tessera' and column_name like 'temporal_%'"),
-        "2"
+        c.psql(&db, "select count(*) from information_schema.columns where table_schema = 'tessera' and column_name in ('temporal_start', 'temporal_end', 'key_column')"),
+        "3"
     );
     assert_eq!(
         c.psql(

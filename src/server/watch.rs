@@ -1,6 +1,6 @@
 //! Following the data: at start and every `server.watch_secs` each layer's source looks for a
 //! new version of its data ([`crate::source::FeatureSource::refresh`]). A new version is served at once
-//! and the tile cache emptied; one that cannot be served is logged once, reported by
+//! (and for a file, the tile cache emptied); one that cannot be served is logged once, reported by
 //! `/health`, and the last good version stays.
 
 use super::Live;
@@ -28,7 +28,11 @@ async fn watch(live: Live, every: Duration) {
             match layer.source.refresh().await {
                 Ok(false) => {}
                 Ok(true) => {
-                    changed = true;
+                    // A new file replaces a layer: its old tiles' memory is freed at once. A
+                    // database's changes come often and touch a few tiles: their stale tiles
+                    // (keyed by the old revisions, never served) are left to age out, rather
+                    // than every layer's tiles emptied each time.
+                    changed |= layer.source.backend().is_none();
                     let info = layer.source.info();
                     tracing::info!(
                         collection = %layer.meta.id,

@@ -74,9 +74,31 @@ pub struct Boxes {
     epoch: AtomicU64,
     /// Whether a load runs (or ran and failed: it is tried again on the next change).
     pub loading: std::sync::atomic::AtomicBool,
+    /// No load starts before then: see [`Boxes::loaded_in`].
+    not_before: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Boxes {
+    /// Whether a load may start now.
+    pub fn may_load(&self) -> bool {
+        let not_before = self
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        not_before.is_none_or(|t| std::time::Instant::now() >= t)
+    }
+
+    /// A load took `took`: the next waits ten times as long, so that a table changed in bulk
+    /// again and again costs its database a tenth of its time in loads at most (the tiles
+    /// are read from the database alone meanwhile).
+    pub fn loaded_in(&self, took: std::time::Duration) {
+        let mut not_before = self
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *not_before = Some(std::time::Instant::now() + took * 10);
+    }
+
     /// Reads the tree if it is loaded and in step.
     pub fn read<T>(&self, f: impl FnOnce(&RTree<Entry>) -> T) -> Option<T> {
         let tree = self.tree.read().unwrap_or_else(PoisonError::into_inner);

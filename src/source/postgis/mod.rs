@@ -1142,6 +1142,7 @@ impl PostgisSource {
         };
         // Not before the listener hears changes: what changed before would be missing.
         if boxes.loading.load(Ordering::Acquire)
+            || !boxes.may_load()
             || !self.db.listener.hears()
             || tokio::runtime::Handle::try_current().is_err()
         {
@@ -1152,6 +1153,7 @@ impl PostgisSource {
         }
         let (db, table) = (self.db.clone(), self.table.clone());
         tokio::spawn(async move {
+            let started = Instant::now();
             // A change while they load may be missing from them: then again, a few times.
             for _ in 0..3 {
                 let before = boxes.epoch();
@@ -1176,6 +1178,7 @@ impl PostgisSource {
                         let set = tokio::task::spawn_blocking(move || b.set(entries, before));
                         if set.await.unwrap_or(false) {
                             tracing::info!(table = %table.label(false), rows = n, "boxes in memory: small features are counted without the database");
+                            boxes.loaded_in(started.elapsed());
                             return;
                         }
                     }
@@ -1185,7 +1188,8 @@ impl PostgisSource {
                     }
                 }
             }
-            // Loaded again on the next change or refresh.
+            // Loaded again on the next change or refresh, in time.
+            boxes.loaded_in(started.elapsed());
             boxes.loading.store(false, Ordering::Release);
         });
     }
