@@ -1,7 +1,8 @@
 """QGIS (offscreen) reads one collection of a tessera server with its OGC API - Features
 provider, as a user adding the layer from the Data Source Manager does; prints a JSON report:
-the layer's validity, CRS, extent and fields, every feature's id, an attribute and its
-geometry's centroid (all pages), and the ids found inside a box (QGIS sends it as `bbox`).
+the layer's validity, CRS, extent and fields, every feature's attribute and its geometry's
+centroid (all pages, each feature as often as QGIS read it), and the attribute of those found
+inside a box (QGIS sends it as `bbox`).
 
 usage: qgis_oapif.py BASE_URL COLLECTION ATTRIBUTE MINX,MINY,MAXX,MAXY
 """
@@ -41,10 +42,10 @@ if layer.isValid():
             "fields": [f.name() for f in layer.fields()],
         }
     )
-    features = {}
+    features = []
     for f in layer.getFeatures():
         c = f.geometry().centroid().asPoint()
-        features[str(f[attribute])] = [c.x(), c.y()]
+        features.append([str(f[attribute]), c.x(), c.y()])
     report["features"] = features
     x0, y0, x1, y1 = map(float, box.split(","))
     request = QgsFeatureRequest().setFilterRect(QgsRectangle(x0, y0, x1, y1))

@@ -41,7 +41,12 @@ impl PostgisSource {
         };
         let mut f = Filter::default();
         let (boxes, _, _) = self.boxes_in(&mut f, &w.r);
-        let drawn = self.drawn(&mut f, &w);
+        // With no smallest size (`min_size = 0`) everything draws.
+        let drawn = if w.pixel[0] > 0.0 {
+            self.drawn(&mut f, &w)
+        } else {
+            "true".to_string()
+        };
         let b = cut.bounds;
         let envelope = format!(
             "ST_MakeEnvelope({}, {}, {}, {}, {})",
@@ -81,9 +86,18 @@ impl PostgisSource {
         }
         let geometry = f.bind(self.table.geometry.clone());
         let id = id.map(|i| format!(", {i}")).unwrap_or_default();
+        // Over the budget the largest stay, as in the engine's tiles.
+        let bx = ident(&self.box_alias);
+        let size = if w.polygonal {
+            format!("(ST_XMax({bx}) - ST_XMin({bx})) * (ST_YMax({bx}) - ST_YMin({bx}))")
+        } else {
+            format!("greatest(ST_XMax({bx}) - ST_XMin({bx}), ST_YMax({bx}) - ST_YMin({bx}))")
+        };
+        // The rows are named as no column is (a column `t` would be taken for them).
         let sql = format!(
-            "select ST_AsMVT(t, {name}, {extent}, {geometry}{id}) from
-             (select {} from {boxes} where {drawn} limit {limit}) t where {g} is not null",
+            "select ST_AsMVT({bx}, {name}, {extent}, {geometry}{id}) from
+             (select {} from {boxes} where {drawn} order by {size} desc limit {limit}) {bx}
+             where {g} is not null",
             columns.join(", "),
         );
         let client = self.db.client().await?;

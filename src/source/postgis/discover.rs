@@ -24,6 +24,8 @@ pub struct Table {
     pub followed: bool,
     /// The columns `datetime` filters on, when the layer has them.
     pub time: Option<super::time::TimeColumns>,
+    /// The key was named for it (a view's): nothing keeps it from being NULL.
+    pub key_given: bool,
 }
 
 /// A column published as a property: its field, and how it is selected.
@@ -161,6 +163,7 @@ pub async fn tables(
                 is_table,
                 followed,
                 time: None,
+                key_given: given.is_some(),
             }),
             Err(reason) => skipped.push(Skipped {
                 table: label,
@@ -177,7 +180,8 @@ pub async fn tables(
              join pg_namespace n on n.oid = c.relnamespace
              where a.atttypid in (select oid from pg_type where typname = 'geometry')
                and a.attnum > 0 and not a.attisdropped
-               and c.relkind in ('r', 'p', 'v', 'm', 'f')
+               and c.relkind in ('r', 'p', 'v', 'm', 'f') and not c.relispartition
+               and not pg_is_other_temp_schema(n.oid)
                and not has_column_privilege(c.oid, a.attnum, 'SELECT')
                and ((cardinality($1::text[]) = 0
                      and n.nspname not in ('pg_catalog', 'information_schema', 'tessera'))

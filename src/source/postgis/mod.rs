@@ -544,11 +544,12 @@ async fn measure(
     // One scan for all of them.
     let sql = format!(
         "with e as (select ST_Extent({g}) as b, count(*) as n, {} from {t})
-         select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), n, first, last, open from e",
+         select ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), n, first, last, open, open_start
+         from e",
         time::extent_select(table)
     );
     let row = client.query_one(&sql, &[]).await.map_err(error)?;
-    let time = time::extent(row.get(5), row.get(6), row.get(7));
+    let time = time::extent(row.get(5), row.get(6), row.get(7), row.get(8));
     let count: i64 = row.get(4);
     let extent = match row.get::<_, Option<f64>>(0) {
         Some(x0) if count > 0 => {
@@ -812,6 +813,11 @@ impl PostgisSource {
         f.bbox(&self.table, &boxes);
         for (i, v) in &q.equals {
             f.equals(&self.table.fields[*i], v);
+        }
+        // A row without a key (a view's, that nothing keeps from being NULL) cannot be
+        // named or paged past: it is not a feature.
+        if self.table.key_given {
+            f.conditions.push(format!("{} is not null", self.key()));
         }
         // Without a time property every feature matches `datetime` (as for files).
         if let (Some(want), Some(tc)) = (&q.datetime, self.table.time) {

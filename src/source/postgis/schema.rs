@@ -371,10 +371,21 @@ pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
     if !exists(client, "tessera.layers").await? {
         return Ok(Vec::new());
     }
-    // A schema `db init` has not migrated yet has no time columns.
-    let time = match version(client).await? {
-        v if v >= 2 => "temporal_start, temporal_end, key_column",
-        _ => "null::text, null::text, null::text",
+    // A schema `db init` has not migrated yet has no time columns (asked of the catalogue: a
+    // role may read `layers` and not `versione`).
+    let v2 = client
+        .query_one(
+            "select count(*) = 3 from pg_attribute
+             where attrelid = 'tessera.layers'::regclass and not attisdropped
+               and attname in ('temporal_start', 'temporal_end', 'key_column')",
+            &[],
+        )
+        .await
+        .map_err(super::error)?
+        .get::<_, bool>(0);
+    let time = match v2 {
+        true => "temporal_start, temporal_end, key_column",
+        false => "null::text, null::text, null::text",
     };
     let rows = client
         .query(

@@ -1,8 +1,9 @@
 //! `datetime` on a PostGIS layer: its time columns (`date`, `timestamp`, `timestamptz`) read
 //! as instants in SQL, with the same meaning as a file's time properties
 //! ([`crate::temporal`]): a `timestamp` without zone is UTC; a date starts at midnight UTC and,
-//! as an end, lasts to the end of its day; with no end column a feature is an instant; a NULL
-//! end is open; a feature with no time at all matches every `datetime`.
+//! as an end, lasts to the end of its day; times count to the second, as a file's do (a
+//! fraction is dropped); with no end column a feature is an instant; a NULL or infinite end is
+//! open; a feature with no time at all matches every `datetime`, even an empty interval.
 
 use super::discover::Table;
 use super::sql::{Filter, ident};
@@ -68,15 +69,17 @@ fn bounds(table: &Table, t: TimeColumns) -> (String, String) {
 /// Adds to `f` the condition that a feature's time meets `want`.
 pub fn filter(f: &mut Filter, table: &Table, t: TimeColumns, want: &Interval) {
     let (s, e) = bounds(table, t);
-    let mut met = vec![format!("coalesce({s} <= {e}, true)")];
+    let timeless = format!("({s} is null and {e} is null)");
     if want.is_empty() {
-        f.conditions.push("false".into());
+        f.conditions.push(timeless);
         return;
     }
+    let mut met = vec![format!("coalesce({s} <= {e}, true)")];
+    // Up to the end of that second: a start at 08:00:00.5 is 08:00:00 to a file.
     if let Some(until) = want.end {
         met.push(format!(
-            "coalesce({s} <= to_timestamp({}), true)",
-            f.bind(until as f64)
+            "coalesce({s} < to_timestamp({}), true)",
+            f.bind(until.saturating_add(1) as f64)
         ));
     }
     if let Some(from) = want.start {
@@ -85,33 +88,40 @@ pub fn filter(f: &mut Filter, table: &Table, t: TimeColumns, want: &Interval) {
             f.bind(from as f64)
         ));
     }
-    f.conditions.push(format!(
-        "(({s} is null and {e} is null) or ({}))",
-        met.join(" and ")
-    ));
+    f.conditions
+        .push(format!("({timeless} or ({}))", met.join(" and ")));
 }
 
 /// The select list giving the earliest start and the latest end (epoch seconds), and
-/// whether some feature's end is open, over the table's rows: `first`, `last` and `open`;
-/// all NULL when the layer has no time.
+/// whether some feature's end or start is open, over the table's rows: `first`, `last`,
+/// `open` and `open_start`; NULL and false when the layer has no time.
 pub fn extent_select(table: &Table) -> String {
     let Some(t) = table.time else {
-        return "null::int8 as first, null::int8 as last, false as open".into();
+        return "null::int8 as first, null::int8 as last, false as open, false as open_start"
+            .into();
     };
     let (s, e) = bounds(table, t);
+    // Infinities have no epoch: `-infinity` opens the start, `infinity` the end.
     format!(
-        "extract(epoch from min({s}))::int8 as first, extract(epoch from max({e}))::int8 as last,
-         coalesce(bool_or({s} is not null and {e} is null), false) as open"
+        "floor(extract(epoch from min({s}) filter (where isfinite({s}))))::int8 as first,
+         floor(extract(epoch from max({e}) filter (where isfinite({e}))))::int8 as last,
+         coalesce(bool_or({s} is not null and ({e} is null or {e} = 'infinity')), false) as open,
+         coalesce(bool_or({s} = '-infinity'), false) as open_start"
     )
 }
 
-/// The interval of [`extent_select`]'s three values.
-pub fn extent(first: Option<i64>, last: Option<i64>, open: bool) -> Option<Interval> {
-    if first.is_none() && last.is_none() {
+/// The interval of [`extent_select`]'s values.
+pub fn extent(
+    first: Option<i64>,
+    last: Option<i64>,
+    open: bool,
+    open_start: bool,
+) -> Option<Interval> {
+    if first.is_none() && last.is_none() && !open && !open_start {
         return None;
     }
     Some(Interval {
-        start: first,
+        start: if open_start { None } else { first },
         end: if open { None } else { last },
     })
 }

@@ -5,19 +5,24 @@
 //! - `prefer` (the default) and `require`: encrypted when the server offers it (`require`: or
 //!   refused); the certificate is not checked, unless a CA is given, and then its issuer is;
 //! - `verify-ca`: the certificate must come from the CA given (`ca_file`, or `sslrootcert` in
-//!   the URL), or from one the system trusts;
-//! - `verify-full`: that, and it must name the host connected to.
+//!   the URL); without one it is refused, as libpq refuses it (any certificate a public CA
+//!   signed, for any name, would pass);
+//! - `verify-full`: from the CA given, or from one the system trusts, and naming the host
+//!   connected to.
+//!
+//! Unlike libpq, `prefer` does not fall back to plain text when a TLS handshake fails.
 //!
 //! tokio-postgres knows only the first three and no `sslrootcert`: those are taken out of the
 //! string here and become the verifier given to rustls.
 
 use crate::source::SourceError;
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{WebPkiServerVerifier, verify_server_cert_signed_by_trust_anchor};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::server::ParsedCertificate;
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::path::Path;
 use std::sync::Arc;
 use tokio_postgres::config::SslMode;
@@ -56,10 +61,18 @@ impl Endpoint {
 /// Parses `url` (the URL or the key=value form), with `ca_file` from the configuration
 /// (which wins over the URL's `sslrootcert`).
 pub fn prepare(url: &str, ca_file: Option<&Path>) -> Result<Endpoint, SourceError> {
-    let (rest, mode, root) = take_tls_settings(url);
+    let (rest, mode, root) = take_tls_settings(url)?;
     let mut config: tokio_postgres::Config = rest
         .parse()
         .map_err(|e| SourceError::Invalid(format!("not a PostgreSQL connection string: {e}")))?;
+    // Reached by address alone, the address is the name its certificate is checked against
+    // (and TLS needs a name).
+    if config.get_hosts().is_empty()
+        && let [addr] = config.get_hostaddrs()
+    {
+        let addr = addr.to_string();
+        config.host(&addr);
+    }
     let ca = ca_file.map(Path::to_path_buf).or(root.map(Into::into));
     let (ssl_mode, check) = match mode.as_deref().unwrap_or("prefer") {
         "disable" => (SslMode::Disable, Check::Nothing),
@@ -76,6 +89,11 @@ pub fn prepare(url: &str, ca_file: Option<&Path>) -> Result<Endpoint, SourceErro
             };
             (ssl, check)
         }
+        "verify-ca" if ca.is_none() => {
+            return Err(SourceError::Invalid(
+                "sslmode=verify-ca needs the CA that signed the server's certificate: give ca_file (or sslrootcert); to check a certificate against the system's CAs, its name must be checked too: sslmode=verify-full".into(),
+            ));
+        }
         "verify-ca" => (SslMode::Require, Check::Issuer),
         "verify-full" => (SslMode::Require, Check::IssuerAndName),
         other => {
@@ -86,20 +104,20 @@ pub fn prepare(url: &str, ca_file: Option<&Path>) -> Result<Endpoint, SourceErro
     };
     config.ssl_mode(ssl_mode);
     let verifier: Arc<dyn ServerCertVerifier> = match check {
-        Check::Nothing => Arc::new(Unchecked(provider())),
-        Check::Issuer | Check::IssuerAndName => {
-            let webpki = WebPkiServerVerifier::builder_with_provider(
-                Arc::new(roots(ca.as_deref())?),
-                Arc::new(provider()),
-            )
-            .build()
-            .map_err(|e| SourceError::Invalid(format!("the CA certificates: {e}")))?;
-            if check == Check::Issuer {
-                Arc::new(IssuerOnly(webpki))
-            } else {
-                webpki
-            }
-        }
+        Check::Nothing => Arc::new(Lenient {
+            provider: provider(),
+            roots: None,
+        }),
+        Check::Issuer => Arc::new(Lenient {
+            provider: provider(),
+            roots: Some(roots(ca.as_deref())?),
+        }),
+        Check::IssuerAndName => WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots(ca.as_deref())?),
+            Arc::new(provider()),
+        )
+        .build()
+        .map_err(|e| SourceError::Invalid(format!("the CA certificates: {e}")))?,
     };
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
         .with_safe_default_protocol_versions()
@@ -117,8 +135,11 @@ fn provider() -> CryptoProvider {
     rustls::crypto::ring::default_provider()
 }
 
+/// A connection string without `sslmode` and `sslrootcert`, and their values.
+type Taken = (String, Option<String>, Option<String>);
+
 /// The connection string without `sslmode` and `sslrootcert`, and their values.
-fn take_tls_settings(url: &str) -> (String, Option<String>, Option<String>) {
+fn take_tls_settings(url: &str) -> Result<Taken, SourceError> {
     let (mut mode, mut root) = (None, None);
     let mut take = |key: &str, value: &str| match key {
         "sslmode" => {
@@ -133,7 +154,7 @@ fn take_tls_settings(url: &str) -> (String, Option<String>, Option<String>) {
     };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let Some((base, query)) = url.split_once('?') else {
-            return (url.to_string(), None, None);
+            return Ok((url.to_string(), None, None));
         };
         let mut kept = form_urlencoded::Serializer::new(String::new());
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
@@ -147,17 +168,61 @@ fn take_tls_settings(url: &str) -> (String, Option<String>, Option<String>) {
         } else {
             format!("{base}?{kept}")
         };
-        return (rest, mode, root);
+        return Ok((rest, mode, root));
     }
-    // The key=value form: a value with spaces is quoted, and those two never need to be.
-    let kept: Vec<&str> = url
-        .split_whitespace()
-        .filter(|pair| match pair.split_once('=') {
-            Some((k, v)) => !take(k.trim(), v.trim_matches('\'')),
-            None => true,
-        })
-        .collect();
-    (kept.join(" "), mode, root)
+    // The key=value form, read as libpq reads it; the others written back quoted.
+    let mut kept = Vec::new();
+    for (key, value) in key_values(url)? {
+        if !take(&key, &value) {
+            let quoted = value.replace('\\', "\\\\").replace('\'', "\\'");
+            kept.push(format!("{key}='{quoted}'"));
+        }
+    }
+    Ok((kept.join(" "), mode, root))
+}
+
+/// The pairs of a `key = value …` connection string: spaces around `=` allowed, a value
+/// quoted in `'…'` when it holds spaces, `\` escaping the next character.
+fn key_values(text: &str) -> Result<Vec<(String, String)>, SourceError> {
+    let bad =
+        |why: &str| SourceError::Invalid(format!("not a PostgreSQL connection string: {why}"));
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return Ok(out);
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| !c.is_whitespace() && *c != '=') {
+            key.push(c);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.next() != Some('=') {
+            return Err(bad(&format!("`{key}` has no `=` after it")));
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            loop {
+                match chars.next() {
+                    Some('\'') => break,
+                    Some('\\') => value.extend(chars.next()),
+                    Some(c) => value.push(c),
+                    None => return Err(bad(&format!("the value of `{key}` has no closing quote"))),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        out.push((key, value));
+    }
 }
 
 /// The CA certificates in `file` (PEM), or those the system trusts.
@@ -194,20 +259,34 @@ fn roots(file: Option<&Path>) -> Result<RootCertStore, SourceError> {
     Ok(store)
 }
 
-/// `prefer`/`require` with no CA: encrypted against eavesdroppers, as libpq does, with no
-/// claim about whom it talks to. The handshake's signatures are still verified.
+/// The checks short of `verify-full`: with no roots, none (`prefer`/`require` with no CA:
+/// encrypted against eavesdroppers, as libpq does, with no claim about whom it talks to);
+/// with roots, that the certificate's chain reaches one of them, whatever name it carries
+/// (`verify-ca`). The handshake's signatures are verified either way.
 #[derive(Debug)]
-struct Unchecked(CryptoProvider);
+struct Lenient {
+    provider: CryptoProvider,
+    roots: Option<RootCertStore>,
+}
 
-impl ServerCertVerifier for Unchecked {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(roots) = &self.roots {
+            verify_server_cert_signed_by_trust_anchor(
+                &ParsedCertificate::try_from(end_entity)?,
+                roots,
+                intermediates,
+                now,
+                self.provider.signature_verification_algorithms.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 
@@ -221,7 +300,7 @@ impl ServerCertVerifier for Unchecked {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -235,60 +314,14 @@ impl ServerCertVerifier for Unchecked {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// `verify-ca`: the chain must reach a trusted CA; the name in the certificate may differ
-/// from the host (a database reached by its address, a certificate made for its name).
-#[derive(Debug)]
-struct IssuerOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for IssuerOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -300,30 +333,46 @@ mod tests {
     fn libpq_settings_are_taken_out_of_both_forms() {
         let (rest, mode, root) = take_tls_settings(
             "postgresql://u:p@db.example:5432/territorio?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem&application_name=x",
-        );
+        )
+        .unwrap();
         assert_eq!(
             rest,
             "postgresql://u:p@db.example:5432/territorio?application_name=x"
         );
         assert_eq!(mode.as_deref(), Some("verify-full"));
         assert_eq!(root.as_deref(), Some("/etc/ca.pem"));
-        let (rest, mode, root) =
-            take_tls_settings("host=db.example dbname=territorio sslmode=verify-ca user=u");
-        assert_eq!(rest, "host=db.example dbname=territorio user=u");
+        // Spaces around `=`, quotes and escapes, as libpq reads them.
+        let (rest, mode, root) = take_tls_settings(
+            "host=db.example  dbname = territorio sslmode = verify-ca user=u password='a  b\\'c'",
+        )
+        .unwrap();
+        assert_eq!(
+            rest,
+            "host='db.example' dbname='territorio' user='u' password='a  b\\'c'"
+        );
         assert_eq!(mode.as_deref(), Some("verify-ca"));
         assert_eq!(root, None);
-        let (rest, mode, _) = take_tls_settings("postgresql://u@h/db");
+        let parsed: tokio_postgres::Config = rest.parse().unwrap();
+        assert_eq!(parsed.get_password(), Some(&b"a  b'c"[..]));
+        let (rest, mode, _) = take_tls_settings("postgresql://u@h/db").unwrap();
         assert_eq!((rest.as_str(), mode), ("postgresql://u@h/db", None));
+        assert!(take_tls_settings("host='db").is_err());
+        assert!(take_tls_settings("host").is_err());
     }
 
     #[test]
     fn modes_map_to_what_tokio_postgres_knows() {
-        let p = prepare("postgresql://u@h/db?sslmode=verify-ca", None);
-        // The system may trust no CA in a bare container: then the message says what to do.
-        match p {
-            Ok(p) => assert_eq!(p.config.get_ssl_mode(), SslMode::Require),
-            Err(e) => assert!(e.to_string().contains("ca_file"), "{e}"),
-        }
+        // verify-ca against the system's CAs would take any name they signed.
+        let e = prepare("postgresql://u@h/db?sslmode=verify-ca", None)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("ca_file"), "{e}");
+        // Reached by address only: the address is the name.
+        let p = prepare("hostaddr=127.0.0.1 user=u", None).unwrap();
+        assert_eq!(
+            p.config.get_hosts(),
+            [tokio_postgres::config::Host::Tcp("127.0.0.1".into())]
+        );
         let p = prepare("postgresql://u@h/db?sslmode=disable", None).unwrap();
         assert_eq!(p.config.get_ssl_mode(), SslMode::Disable);
         let p = prepare("postgresql://u@h/db", None).unwrap();
