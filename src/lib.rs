@@ -9,16 +9,20 @@
 //!   of failure; they import nothing of tessera.
 //! - [`source`]: `FeatureSource` and the FlatGeobuf reader.
 //! - [`tiles`]: the engine (plan, then encode), `TileSource`, its cache, `TileSink`.
+//! - [`archive`]: PMTiles and MBTiles archives, as tile sinks.
+//! - [`seed`]: a tileset's pyramid, made in parallel and put into a sink.
 //! - [`catalogue`]: what is published, classified, and its tilesets; [`styles`] over it.
 //! - [`config`]: the operator's TOML, validated once and opened into a catalogue.
 //! - [`server`]: HTTP only; every error becomes a status in `server::error`.
 
+pub mod archive;
 pub mod catalogue;
 pub mod config;
 pub mod crs;
 pub mod error;
 pub mod geojson;
 pub mod lr65;
+pub mod seed;
 pub mod server;
 pub mod source;
 pub mod styles;

@@ -46,6 +46,34 @@ enum Command {
         #[arg(long, short, env = "TESSERA_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Build a tileset's tile pyramid into a PMTiles or MBTiles archive, or a folder of
+    /// `z/x/y.mvt` files: every layer (the whole dataset), those given with --layer, or a
+    /// struttura's; the same tiles `serve` makes.
+    Seed {
+        #[arg(long, short, env = "TESSERA_CONFIG")]
+        config: Option<PathBuf>,
+        /// A collection to put in (repeatable, in this order); all of them when absent.
+        #[arg(long = "layer")]
+        layers: Vec<String>,
+        /// A struttura of L.R. 65/2014 instead: its collections, as its tiles hold them.
+        #[arg(long, conflicts_with = "layers")]
+        struttura: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        minzoom: u8,
+        #[arg(long, default_value_t = 14)]
+        maxzoom: u8,
+        /// west,south,east,north in degrees (CRS84); the data's extent when absent.
+        #[arg(long)]
+        bbox: Option<String>,
+        /// Threads that make tiles; all the cores when absent.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// `FILE.pmtiles`, `FILE.mbtiles` or a folder that does not exist yet.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// FlatGeobuf files or folders, or PostgreSQL connection strings, as for `serve`.
+        sources: Vec<PathBuf>,
+    },
     /// Work on a PostGIS database's `tessera` schema.
     Db {
         #[command(subcommand)]
@@ -168,6 +196,44 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Seed {
+            config,
+            layers,
+            struttura,
+            minzoom,
+            maxzoom,
+            bbox,
+            threads,
+            output,
+            sources,
+        } => {
+            let run = || {
+                let (config, catalogue) = load(config, &sources)?;
+                let options = tessera::seed::SeedOptions {
+                    min_zoom: minzoom,
+                    max_zoom: maxzoom,
+                    bbox: bbox.as_deref().map(parse_bbox).transpose()?,
+                    threads: threads.unwrap_or_else(|| {
+                        std::thread::available_parallelism().map_or(1, |n| n.get())
+                    }),
+                };
+                seed(
+                    &config,
+                    &catalogue,
+                    &layers,
+                    struttura.as_deref(),
+                    &options,
+                    &output,
+                )
+            };
+            match run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("tessera: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Db {
             command:
                 DbCommand::Init {
@@ -468,5 +534,157 @@ fn print_summary(config: &Config, catalogue: &Catalogue) {
         for (layer, how) in catalogue.conflicts() {
             println!("  {layer}: {how}");
         }
+    }
+}
+
+/// `--bbox west,south,east,north`.
+fn parse_bbox(text: &str) -> Result<geo_types::Rect<f64>, String> {
+    let v: Vec<f64> = text
+        .split(',')
+        .map(|n| n.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--bbox {text}: give west,south,east,north in degrees"))?;
+    match v[..] {
+        [w, s, e, n]
+            if v.iter().all(|x| x.is_finite())
+                && (-180.0..=180.0).contains(&w)
+                && (-180.0..=180.0).contains(&e)
+                && (-90.0..=90.0).contains(&s)
+                && (-90.0..=90.0).contains(&n)
+                && w < e
+                && s < n =>
+        {
+            Ok(geo_types::Rect::new((w, s), (e, n)))
+        }
+        _ => Err(format!(
+            "--bbox {text}: give west,south,east,north in degrees, west < east and south < north"
+        )),
+    }
+}
+
+/// `tessera seed`: the tileset chosen, its archive's metadata, the run with its progress,
+/// and the summary.
+fn seed(
+    config: &Config,
+    catalogue: &Catalogue,
+    layers: &[String],
+    struttura: Option<&str>,
+    options: &tessera::seed::SeedOptions,
+    output: &Path,
+) -> Result<(), String> {
+    use tessera::catalogue::TilesetId;
+    use tessera::tiles::TileSource;
+    let id = match (struttura, layers) {
+        (Some(s), _) => {
+            TilesetId::Struttura(tessera::lr65::Struttura::from_id(s).ok_or_else(|| {
+                format!(
+                    "there is no struttura `{s}`; the strutture are: {}",
+                    tessera::lr65::Struttura::valid_values()
+                )
+            })?)
+        }
+        (None, []) => TilesetId::Dataset,
+        (None, [one]) => TilesetId::Collection(one.clone()),
+        (None, many) => TilesetId::Selection(many.to_vec()),
+    };
+    let ts = catalogue
+        .tileset(&id, &config.server.title)
+        .map_err(|e| e.to_string())?;
+    let engine = ts.engine();
+    let info = engine.info();
+    let source = tessera::styles::StyleSource::new(&ts, &info, "");
+    let mut tilejson = tessera::styles::tilejson::of(&ts.title, &info, &source);
+    if let Some(map) = tilejson.as_object_mut() {
+        map.remove("tiles");
+    }
+    tilejson["minzoom"] = options.min_zoom.into();
+    tilejson["maxzoom"] = options.max_zoom.into();
+    if let Some(b) = &options.bbox {
+        tilejson["bounds"] = serde_json::json!([b.min().x, b.min().y, b.max().x, b.max().y]);
+    }
+    tilejson["description"] = serde_json::Value::from(config.server.description.clone());
+    tilejson["tessera:classificazione"] = ts
+        .layers
+        .iter()
+        .map(|l| (l.meta.id.clone(), l.meta.classificazione.to_json()))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let tms = tessera::tiles::matrix::TileMatrixSet::web_mercator_quad();
+    // Checked before the archive is begun: a bad request writes nothing.
+    let pyramid =
+        tessera::seed::Pyramid::plan(&engine, &tms, options).map_err(|e| e.to_string())?;
+    let meta = tessera::archive::ArchiveMeta { tilejson };
+    let sink = tessera::archive::create(output, &meta).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} tiles, z{msg}, {per_sec}, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    // Not on a terminal (a batch job's log): a line every tenth of the way instead.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logged = std::sync::atomic::AtomicU64::new(0);
+    let progress = |p: tessera::seed::Progress| {
+        if terminal {
+            bar.set_length(p.total);
+            bar.set_position(p.done);
+            bar.set_message(p.z.to_string());
+        } else {
+            let tenth = p.done * 10 / p.total.max(1);
+            if logged.fetch_max(tenth, std::sync::atomic::Ordering::Relaxed) < tenth {
+                tracing::info!(done = p.done, total = p.total, zoom = p.z, "seeding");
+            }
+        }
+    };
+    let report = tessera::seed::run(
+        &engine,
+        &tms,
+        &pyramid,
+        options,
+        sink,
+        runtime.handle(),
+        &progress,
+    )
+    .map_err(|e| error_chain(&e))?;
+    bar.finish_and_clear();
+    let (mut written, mut empty, mut duplicates, mut bytes) = (0, 0, 0, 0);
+    println!("zoom  tiles  empty  same  bytes  largest (uncompressed)");
+    for z in &report.zooms {
+        println!(
+            "{:>4} {:>6} {:>6} {:>5} {:>6} {:>8}",
+            z.z,
+            z.written,
+            z.empty,
+            z.duplicates,
+            human(z.bytes),
+            human(z.largest)
+        );
+        written += z.written;
+        empty += z.empty;
+        duplicates += z.duplicates;
+        bytes += z.bytes;
+    }
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "{}: {written} tiles ({duplicates} the same as another, stored once in PMTiles), {empty} empty left out, {} in {secs:.1} s ({:.0} tiles/s)",
+        output.display(),
+        human(bytes),
+        (written + empty) as f64 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
+/// Bytes as KB or MB, for the summary.
+fn human(bytes: u64) -> String {
+    match bytes {
+        b if b >= 10 << 20 => format!("{} MB", b >> 20),
+        b if b >= 10 << 10 => format!("{} KB", b >> 10),
+        b => format!("{b} B"),
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with only cargo: installs what the tests
 # need when it is missing (GDAL and PROJ command-line tools, QGIS's Python bindings, Chromium, a
-# Python venv with openapi-spec-validator, OWSLib, pyogrio and schemathesis, MapLibre's style
+# Python venv with openapi-spec-validator, OWSLib, pyogrio, schemathesis and pmtiles (the
+# PMTiles project's reader), MapLibre's style
 # validator, the MVT fixtures and playwright-core from npm), then runs formatting, lint and
 # every test.
 set -euo pipefail
@@ -32,11 +33,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv="${TESSERA_TEST_VENV:-$PWD/.venv}"
-if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib, pyogrio, schemathesis" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import openapi_spec_validator, owslib, pyogrio, schemathesis, pmtiles" 2>/dev/null; then
   echo "== creating the test venv in $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --progress-bar off "openapi-spec-validator>=0.7" "OWSLib>=0.30" "pyogrio>=0.10" \
-    "schemathesis==4.32.5" | awk '/^Collecting/ {print "   " $0; fflush()} /^Successfully installed/ {print "   installed " NF - 2 " packages"}'
+    "schemathesis==4.32.5" "pmtiles>=3.4" | awk '/^Collecting/ {print "   " $0; fflush()} /^Successfully installed/ {print "   installed " NF - 2 " packages"}'
 
 fi
 export TESSERA_TEST_VENV="$venv"

@@ -442,38 +442,7 @@ pub async fn tilejson(
     }
     let tiles = app.tile_source(&ts);
     let source = crate::styles::StyleSource::new(&ts, &tiles.info(), &app.base(&headers));
-    let (min, max) = (source.min_zoom, source.max_zoom);
-    let mut body = json!({
-        "tilejson": "3.0.0",
-        "name": ts.title,
-        "version": "1.0.0",
-        "scheme": "xyz",
-        "tiles": [source.tiles],
-        "minzoom": min,
-        "maxzoom": max,
-        "vector_layers": tiles.info().layers.iter().map(|l| {
-            let fields: serde_json::Map<String, Json> = fields_json(l)
-                .map(|(n, t)| (n, Json::from(t)))
-                .collect();
-            json!({
-                "id": l.id,
-                "description": l.title,
-                "minzoom": l.min_zoom.max(min),
-                "maxzoom": l.max_zoom.min(max),
-                "fields": fields,
-            })
-        }).collect::<Vec<_>>(),
-    });
-    if let Some(a) = &source.attribution {
-        body["attribution"] = a.clone().into();
-    }
-    if let Some(b) = source.bounds {
-        body["bounds"] = json!(b);
-        // A zoom where the extent spans a few tiles.
-        let span = (b[2] - b[0]).max(b[3] - b[1]).max(1e-6);
-        let z = ((360.0 / span).log2().floor() as i64 + 1).clamp(min as i64, max as i64);
-        body["center"] = json!([(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, z]);
-    }
+    let body = crate::styles::tilejson::of(&ts.title, &tiles.info(), &source);
     Ok(json_response(body.to_string().into_bytes(), MEDIA_JSON))
 }
 

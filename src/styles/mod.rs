@@ -15,6 +15,7 @@
 pub mod legend;
 pub mod palette;
 pub mod sprite;
+pub mod tilejson;
 
 pub use palette::{Palette, Role, Symbol};
 

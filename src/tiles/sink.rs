@@ -18,8 +18,13 @@ pub enum SinkError {
     Exists(PathBuf),
 }
 
-pub trait TileSink: Send {
-    /// Stores one tile (MVT bytes, as its source compressed them). Empty tiles are not put.
+pub trait TileSink {
+    /// How it stores tiles: they are put compressed so (by the seeder, in parallel).
+    fn wants(&self) -> super::Compression {
+        super::Compression::None
+    }
+    /// Stores one tile (MVT bytes, compressed as [`TileSink::wants`]). Empty tiles are not
+    /// put.
     fn put(&mut self, coord: TileCoord, tile: &[u8]) -> Result<(), SinkError>;
     /// Makes everything put visible under the final name at once.
     fn finish(self: Box<Self>) -> Result<(), SinkError>;

@@ -1,0 +1,96 @@
+//! Tile archives: the files `tessera seed` writes a pyramid into, each a [`TileSink`] that
+//! becomes visible under its final name only when complete. PMTiles v3 ([`pmtiles`]), MBTiles
+//! ([`mbtiles`]), or a folder of `z/x/y.mvt` files ([`crate::tiles::sink::DirSink`]), chosen by
+//! the target's extension.
+
+pub mod mbtiles;
+pub mod pmtiles;
+
+use crate::tiles::sink::DirSink;
+use crate::tiles::{SinkError, TileSink};
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+
+/// What an archive says about its tiles: its TileJSON (name, description, attribution,
+/// bounds, center, zooms, `vector_layers`) without `tiles` (an archive has no URL), with
+/// each layer's L.R. 65/2014 classification under `tessera:classificazione`.
+#[derive(Debug, Clone)]
+pub struct ArchiveMeta {
+    pub tilejson: Json,
+}
+
+impl ArchiveMeta {
+    pub fn zooms(&self) -> (u8, u8) {
+        let z = |k: &str| self.tilejson[k].as_u64().unwrap_or(0).min(30) as u8;
+        (z("minzoom"), z("maxzoom"))
+    }
+
+    /// West, south, east, north, in degrees (the world when unknown).
+    pub fn bounds(&self) -> [f64; 4] {
+        let b = |i: usize, d: f64| self.tilejson["bounds"][i].as_f64().unwrap_or(d);
+        [b(0, -180.0), b(1, -85.0511), b(2, 180.0), b(3, 85.0511)]
+    }
+
+    /// Longitude, latitude and zoom to open at.
+    pub fn center(&self) -> (f64, f64, u8) {
+        let c = &self.tilejson["center"];
+        let b = self.bounds();
+        (
+            c[0].as_f64().unwrap_or((b[0] + b[2]) / 2.0),
+            c[1].as_f64().unwrap_or((b[1] + b[3]) / 2.0),
+            c[2].as_u64().unwrap_or(u64::from(self.zooms().0)).min(30) as u8,
+        )
+    }
+}
+
+/// The kinds of archive, by the target's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Pmtiles,
+    Mbtiles,
+    /// A folder of `z/x/y.mvt` files, uncompressed.
+    Folder,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("pmtiles") => Format::Pmtiles,
+            Some(e) if e.eq_ignore_ascii_case("mbtiles") => Format::Mbtiles,
+            _ => Format::Folder,
+        }
+    }
+}
+
+/// A sink that will become `target`. An archive file already there is replaced only when the
+/// new one is complete; a folder must not exist.
+pub fn create(target: &Path, meta: &ArchiveMeta) -> Result<Box<dyn TileSink>, SinkError> {
+    Ok(match Format::of(target) {
+        Format::Pmtiles => Box::new(pmtiles::PmtilesSink::create(target, meta)?),
+        Format::Mbtiles => Box::new(mbtiles::MbtilesSink::create(target, meta)?),
+        Format::Folder => Box::new(DirSink::create(target)?),
+    })
+}
+
+/// Where an archive is written until it is complete: beside the target, so that the final
+/// rename stays on one file system.
+pub fn working_copy(target: &Path) -> PathBuf {
+    let mut work = target.as_os_str().to_owned();
+    work.push(".partial");
+    PathBuf::from(work)
+}
+
+/// A failure of the archive's writer (SQLite, the PMTiles writer), as an I/O error on `path`.
+fn failed(path: &Path, e: impl std::fmt::Display) -> SinkError {
+    SinkError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SinkError + '_ {
+    move |source| SinkError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

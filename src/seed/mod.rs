@@ -1,0 +1,296 @@
+//! `tessera seed`: a tileset's pyramid, made by tessera's engine tile by tile as `serve` makes
+//! them (so that the bytes are the same), on a rayon pool of `threads`, compressed there as
+//! the sink wants, and put into the [`TileSink`] by one writer in tile-id order (zoom by zoom,
+//! along the Hilbert curve: a PMTiles archive comes out clustered).
+
+use crate::source::Cancel;
+use crate::tiles::engine::EngineTiles;
+use crate::tiles::matrix::{TileCoord, TileMatrixSet};
+use crate::tiles::{Compression, SinkError, TileError, TileSink, TileSource};
+use geo_types::Rect;
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    pub min_zoom: u8,
+    pub max_zoom: u8,
+    /// In CRS84; the data's extent when absent.
+    pub bbox: Option<Rect<f64>>,
+    pub threads: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("tile {z}/{x}/{y}: {source}")]
+    Tile {
+        z: u8,
+        x: u32,
+        y: u32,
+        #[source]
+        source: TileError,
+    },
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+/// One zoom level's tiles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZoomReport {
+    pub z: u8,
+    /// Tiles put in the sink.
+    pub written: u64,
+    /// Tiles with nothing in them, left out.
+    pub empty: u64,
+    /// Tiles identical to one written before (an archive stores them once).
+    pub duplicates: u64,
+    /// Bytes put, as stored (compressed as the sink wants).
+    pub bytes: u64,
+    /// The largest tile, uncompressed.
+    pub largest: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub zooms: Vec<ZoomReport>,
+    pub elapsed: Duration,
+}
+
+/// How far a run is: tiles done of all, at zoom `z`.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    pub z: u8,
+}
+
+/// A tile made: where, its bytes as the sink wants them, and its size uncompressed.
+type Made = (TileCoord, Vec<u8>, u64);
+
+/// Tiles made at once before the writer takes them: enough to keep every thread busy, few
+/// enough that their bytes stay small in memory.
+const BATCH: usize = 512;
+
+/// The tiles a run makes, level by level, each in tile-id order.
+#[derive(Debug, Clone)]
+pub struct Pyramid {
+    levels: Vec<(u8, Vec<TileCoord>)>,
+}
+
+impl Pyramid {
+    /// The tiles of `engine` in `tms` that `options` asks for, or why the request cannot be
+    /// met: checked before anything is written.
+    pub fn plan(
+        engine: &EngineTiles,
+        tms: &TileMatrixSet,
+        options: &SeedOptions,
+    ) -> Result<Pyramid, SeedError> {
+        Ok(Pyramid {
+            levels: levels(engine, tms, options)?,
+        })
+    }
+
+    pub fn total(&self) -> u64 {
+        self.levels.iter().map(|(_, c)| c.len() as u64).sum()
+    }
+}
+
+/// The tiles of `pyramid`, made by `engine`, put into `sink`, which is finished at the end (a
+/// run that fails leaves it unfinished: nothing appears under its name). `runtime` runs the
+/// reads of sources without blocking ones (PostGIS).
+pub fn run(
+    engine: &EngineTiles,
+    tms: &TileMatrixSet,
+    pyramid: &Pyramid,
+    options: &SeedOptions,
+    mut sink: Box<dyn TileSink>,
+    runtime: &tokio::runtime::Handle,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, SeedError> {
+    let started = Instant::now();
+    let total = pyramid.total();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+        .map_err(|e| SeedError::Invalid(format!("threads: {e}")))?;
+    let gzip = sink.wants() == Compression::Gzip;
+    let cancel = Cancel::never();
+    let mut report = Report::default();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut done = 0u64;
+    for (z, coords) in &pyramid.levels {
+        let z = *z;
+        let mut level = ZoomReport {
+            z,
+            ..ZoomReport::default()
+        };
+        for batch in coords.chunks(BATCH) {
+            let made: Vec<Result<Made, SeedError>> = pool.install(|| {
+                batch
+                    .par_iter()
+                    .map(|&c| {
+                        let failed = |source| SeedError::Tile {
+                            z: c.z,
+                            x: c.x,
+                            y: c.y,
+                            source,
+                        };
+                        let rendered = match engine.render_blocking(tms, c, &cancel) {
+                            Some(r) => r,
+                            None => runtime.block_on(engine.render(tms, c)),
+                        }
+                        .map_err(failed)?;
+                        let plain = rendered.bytes.len() as u64;
+                        if plain == 0 || !gzip {
+                            return Ok((c, rendered.bytes.to_vec(), plain));
+                        }
+                        let mut gz = flate2::write::GzEncoder::new(
+                            Vec::with_capacity(rendered.bytes.len() / 2),
+                            flate2::Compression::default(),
+                        );
+                        gz.write_all(&rendered.bytes)
+                            .and_then(|_| gz.finish())
+                            .map(|bytes| (c, bytes, plain))
+                            .map_err(|e| failed(TileError::Internal(format!("gzip: {e}"))))
+                    })
+                    .collect()
+            });
+            for tile in made {
+                let (c, bytes, plain) = tile?;
+                if plain == 0 {
+                    level.empty += 1;
+                    continue;
+                }
+                if !seen.insert(xxhash_rust::xxh3::xxh3_64(&bytes)) {
+                    level.duplicates += 1;
+                }
+                sink.put(c, &bytes)?;
+                level.written += 1;
+                level.bytes += bytes.len() as u64;
+                level.largest = level.largest.max(plain);
+            }
+            done += batch.len() as u64;
+            progress(Progress { done, total, z });
+        }
+        report.zooms.push(level);
+    }
+    sink.finish()?;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// The tiles of each level, in tile-id order: those over the data's extent, cut to the bbox.
+fn levels(
+    engine: &EngineTiles,
+    tms: &TileMatrixSet,
+    options: &SeedOptions,
+) -> Result<Vec<(u8, Vec<TileCoord>)>, SeedError> {
+    if options.min_zoom > options.max_zoom {
+        return Err(SeedError::Invalid(format!(
+            "--minzoom {} is above --maxzoom {}",
+            options.min_zoom, options.max_zoom
+        )));
+    }
+    if options.max_zoom > tms.max_level {
+        return Err(SeedError::Invalid(format!(
+            "--maxzoom {} is beyond {}'s deepest level, {}",
+            options.max_zoom, tms.id, tms.max_level
+        )));
+    }
+    let Some(extent) = engine.info().extent() else {
+        return Err(SeedError::Invalid("the layers hold no feature".into()));
+    };
+    let area = match &options.bbox {
+        None => extent,
+        Some(b) => crate::crs::intersection(b, &extent).ok_or_else(|| {
+            SeedError::Invalid(format!(
+                "--bbox {},{},{},{} is outside the data ({:.5},{:.5},{:.5},{:.5})",
+                b.min().x,
+                b.min().y,
+                b.max().x,
+                b.max().y,
+                extent.min().x,
+                extent.min().y,
+                extent.max().x,
+                extent.max().y
+            ))
+        })?,
+    };
+    let mut out = Vec::new();
+    for z in options.min_zoom..=options.max_zoom {
+        let l = tms
+            .limits(z, area)
+            .map_err(|e| SeedError::Invalid(e.to_string()))?;
+        let mut coords: Vec<TileCoord> = (l.min_col..=l.max_col)
+            .flat_map(|x| (l.min_row..=l.max_row).map(move |y| TileCoord { z, x, y }))
+            .collect();
+        coords.sort_by_key(|c| hilbert(c.z, c.x, c.y));
+        out.push((z, coords));
+    }
+    Ok(out)
+}
+
+/// The position of tile `x`, `y` along the Hilbert curve over level `z` (PMTiles' order
+/// within a level).
+pub fn hilbert(z: u8, x: u32, y: u32) -> u64 {
+    let (mut x, mut y) = (u64::from(x), u64::from(y));
+    let n = 1u64 << z;
+    let mut d = 0u64;
+    let mut s = n / 2;
+    while s > 0 {
+        let rx = u64::from(x & s > 0);
+        let ry = u64::from(y & s > 0);
+        d += s * s * ((3 * rx) ^ ry);
+        // Rotate the quadrant so that the curve continues (only the lower bits count on).
+        if ry == 0 {
+            if rx == 1 {
+                x = n - 1 - x;
+                y = n - 1 - y;
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s /= 2;
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hilbert_order_visits_neighbours_in_turn() {
+        // Level 1: (0,0) (0,1) (1,1) (1,0), as PMTiles numbers them.
+        let order: Vec<u64> = [(0, 0), (0, 1), (1, 1), (1, 0)]
+            .iter()
+            .map(|&(x, y)| hilbert(1, x, y))
+            .collect();
+        assert_eq!(order, [0, 1, 2, 3]);
+        // Positions the PMTiles project's reader gives (tile id less the level's first).
+        for (z, x, y, d) in [
+            (3, 5, 2, 55),
+            (10, 543, 374, 889_921),
+            (14, 8700, 5960, 227_823_386),
+            (5, 31, 0, 1023),
+        ] {
+            assert_eq!(hilbert(z, x, y), d, "{z}/{x}/{y}");
+        }
+        // Every position once, each a step from the one before.
+        for z in 2..6u8 {
+            let n = 1u32 << z;
+            let mut cells: Vec<(u64, u32, u32)> = (0..n)
+                .flat_map(|x| (0..n).map(move |y| (hilbert(z, x, y), x, y)))
+                .collect();
+            cells.sort();
+            for (i, w) in cells.windows(2).enumerate() {
+                assert_eq!(w[0].0, i as u64);
+                let step = w[0].1.abs_diff(w[1].1) + w[0].2.abs_diff(w[1].2);
+                assert_eq!(step, 1, "z{z} {w:?}");
+            }
+        }
+    }
+}
