@@ -12,6 +12,9 @@ use std::process::{Command, Output};
 /// Florence and around: a few hundred tiles up to z12.
 const FLORENCE: &str = "11.0,43.65,11.45,43.9";
 
+/// From the sea off Livorno to Florence: tiles of sea (nothing in them) and of land.
+const COAST: (f64, f64, f64, f64) = (9.9, 43.4, 11.3, 43.85);
+
 fn seed(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tessera"))
         .arg("seed")
@@ -56,13 +59,15 @@ fn files(dir: &Path) -> Vec<(u32, u32, u32, PathBuf)> {
 #[test]
 fn seeded_tiles_are_the_tiles_served_byte_for_byte() {
     let dir = common::temp_dir().join("tiles");
+    let (w, so, e, n) = COAST;
+    let bbox = format!("{w},{so},{e},{n}");
     let summary = seeded(&[
         "--minzoom",
         "0",
         "--maxzoom",
         "12",
         "--bbox",
-        FLORENCE,
+        &bbox,
         "--threads",
         "2",
         "-o",
@@ -83,7 +88,25 @@ fn seeded_tiles_are_the_tiles_served_byte_for_byte() {
             "{z}/{x}/{y} differs from the served tile"
         );
     }
-    // A tile the bbox leaves out is not there; one where nothing is drawn is not written.
+    // Every other tile over the bbox is one the server has nothing in (sea, mostly: those
+    // under a tile with nothing in it are not even made).
+    let mut empty = 0;
+    for z in 0..=12u32 {
+        let (x0, y0) = common::geo::tile_of(z, w, n);
+        let (x1, y1) = common::geo::tile_of(z, e, so);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                if tiles.iter().any(|t| (t.0, t.1, t.2) == (z, x, y)) {
+                    continue;
+                }
+                empty += 1;
+                let served = s.get(&format!("/tiles/WebMercatorQuad/{z}/{y}/{x}"));
+                assert_ne!(served.status, 200, "{z}/{x}/{y} was left out");
+            }
+        }
+    }
+    assert!(empty > 10, "{empty} tiles of sea");
+    // A tile the bbox leaves out is not there.
     assert!(!dir.join("12/2180").exists());
     // A folder already there is not overwritten.
     let again = seed(&["--maxzoom", "3", "-o", dir.to_str().unwrap()]);

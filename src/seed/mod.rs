@@ -68,8 +68,9 @@ pub struct Progress {
     pub z: u8,
 }
 
-/// A tile made: where, its bytes as the sink wants them, and its size uncompressed.
-type Made = (TileCoord, Vec<u8>, u64);
+/// A tile made: where, its bytes as the sink wants them, its size uncompressed, and whether
+/// its query box held no feature at all (then neither do its children's).
+type Made = (TileCoord, Vec<u8>, u64, bool);
 
 /// Tiles made at once before the writer takes them: enough to keep every thread busy, few
 /// enough that their bytes stay small in memory.
@@ -122,13 +123,30 @@ pub fn run(
     let mut report = Report::default();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut done = 0u64;
+    // A tile whose box holds nothing has children that hold nothing (theirs lie within it):
+    // they are not made (open sea, most of a region's deep tiles), once every layer is in
+    // its zoom range (above it a layer reads nothing, whatever is there).
+    let every_layer_from = (engine.layers().iter())
+        .map(|l| l.tiling.min_zoom)
+        .max()
+        .unwrap_or(0);
+    let mut barren: HashSet<(u32, u32)> = HashSet::new();
     for (z, coords) in &pyramid.levels {
         let z = *z;
         let mut level = ZoomReport {
             z,
             ..ZoomReport::default()
         };
+        let parents_barren = std::mem::take(&mut barren);
+        let prune = z > every_layer_from;
         for batch in coords.chunks(BATCH) {
+            let (skipped, batch): (Vec<TileCoord>, Vec<TileCoord>) = batch
+                .iter()
+                .partition(|c| prune && parents_barren.contains(&(c.x / 2, c.y / 2)));
+            for c in &skipped {
+                barren.insert((c.x, c.y));
+            }
+            level.empty += skipped.len() as u64;
             let made: Vec<Result<Made, SeedError>> = pool.install(|| {
                 batch
                     .par_iter()
@@ -145,8 +163,12 @@ pub fn run(
                         }
                         .map_err(failed)?;
                         let plain = rendered.bytes.len() as u64;
+                        let nothing = rendered.features == 0
+                            && rendered.dropped == 0
+                            && rendered.stand_ins == 0
+                            && rendered.stood_for == 0;
                         if plain == 0 || !gzip {
-                            return Ok((c, rendered.bytes.to_vec(), plain));
+                            return Ok((c, rendered.bytes.to_vec(), plain, nothing));
                         }
                         let mut gz = flate2::write::GzEncoder::new(
                             Vec::with_capacity(rendered.bytes.len() / 2),
@@ -154,13 +176,16 @@ pub fn run(
                         );
                         gz.write_all(&rendered.bytes)
                             .and_then(|_| gz.finish())
-                            .map(|bytes| (c, bytes, plain))
+                            .map(|bytes| (c, bytes, plain, nothing))
                             .map_err(|e| failed(TileError::Internal(format!("gzip: {e}"))))
                     })
                     .collect()
             });
             for tile in made {
-                let (c, bytes, plain) = tile?;
+                let (c, bytes, plain, nothing) = tile?;
+                if nothing {
+                    barren.insert((c.x, c.y));
+                }
                 if plain == 0 {
                     level.empty += 1;
                     continue;
@@ -173,7 +198,7 @@ pub fn run(
                 level.bytes += bytes.len() as u64;
                 level.largest = level.largest.max(plain);
             }
-            done += batch.len() as u64;
+            done += (batch.len() + skipped.len()) as u64;
             progress(Progress { done, total, z });
         }
         report.zooms.push(level);
