@@ -793,6 +793,54 @@ fn views_are_published_by_the_key_they_are_given() {
     );
 }
 
+#[test]
+fn seed_makes_the_tiles_serve_makes_from_postgis() {
+    let c = cluster();
+    let url = c.database("seme");
+    load_samples(c, &url);
+    let dir = common::temp_dir().join("piramide");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args([
+            "seed",
+            "--maxzoom",
+            "11",
+            "--bbox",
+            "10.9,43.6,11.4,43.9",
+            "-o",
+        ])
+        .arg(&dir)
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = Server::start(&[&url]);
+    let mut compared = 0;
+    for z in 0..=11u32 {
+        let (x0, y0) = common::geo::tile_of(z, 10.9, 43.9);
+        let (x1, y1) = common::geo::tile_of(z, 11.4, 43.6);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let served = s.get(&format!("/tiles/WebMercatorQuad/{z}/{y}/{x}"));
+                let file = dir.join(format!("{z}/{x}/{y}.mvt"));
+                if served.status == 200 {
+                    let seeded = std::fs::read(&file)
+                        .unwrap_or_else(|_| panic!("{z}/{x}/{y} was not seeded"));
+                    assert!(seeded == served.body, "{z}/{x}/{y} differs");
+                    compared += 1;
+                } else {
+                    assert!(!file.exists(), "{z}/{x}/{y}");
+                }
+            }
+        }
+    }
+    assert!(compared > 20, "{compared}");
+}
+
 /// A configuration publishing `table` of the database at `${TESSERA_TEST_PG}` as layer `id`,
 /// classified as `classificazione`.
 fn config_for(table: &str, id: &str, classificazione: &str) -> std::path::PathBuf {
