@@ -35,6 +35,15 @@ fn seeded(args: &[&str]) -> String {
     text
 }
 
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
 /// Every `z/x/y.mvt` under `dir`.
 fn files(dir: &Path) -> Vec<(u32, u32, u32, PathBuf)> {
     let mut out = Vec::new();
@@ -197,10 +206,20 @@ with open(sys.argv[1], "rb") as f:
             "{meta}"
         );
     }
+    // tessera's own reader, as `serve` will read archives, finds the same bytes.
+    let archive = tessera::archive::pmtiles_read::PmtilesSource::open_file(&file).unwrap();
     for (z, x, y) in coords {
         let served = s.get(&format!(
             "/strutture/idro_geomorfologica/tiles/WebMercatorQuad/{z}/{y}/{x}"
         ));
+        let own = archive
+            .read_tile(tessera::tiles::matrix::TileCoord { z: z as u8, x, y })
+            .unwrap();
+        assert_eq!(
+            own.map(|t| gunzip(&t)),
+            (served.status == 200).then(|| served.body.to_vec()),
+            "{z}/{x}/{y}"
+        );
         let stored = &r["tiles"][format!("{z}/{x}/{y}")];
         if served.status == 200 {
             let hex: String = served.body.iter().map(|b| format!("{b:02x}")).collect();

@@ -5,6 +5,7 @@
 
 pub mod mbtiles;
 pub mod pmtiles;
+pub mod pmtiles_read;
 
 use crate::tiles::sink::DirSink;
 use crate::tiles::{SinkError, TileSink};
