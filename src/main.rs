@@ -58,10 +58,12 @@ enum Command {
         /// A struttura of L.R. 65/2014 instead: its collections, as its tiles hold them.
         #[arg(long, conflicts_with = "layers")]
         struttura: Option<String>,
-        #[arg(long, default_value_t = 0)]
-        minzoom: u8,
-        #[arg(long, default_value_t = 14)]
-        maxzoom: u8,
+        /// 0 by default (with --update, the archive's).
+        #[arg(long)]
+        minzoom: Option<u8>,
+        /// 14 by default (with --update, the archive's).
+        #[arg(long)]
+        maxzoom: Option<u8>,
         /// west,south,east,north in degrees (CRS84); the data's extent when absent.
         #[arg(long)]
         bbox: Option<String>,
@@ -69,8 +71,17 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
         /// `FILE.pmtiles`, `FILE.mbtiles` or a folder that does not exist yet.
-        #[arg(long, short)]
-        output: PathBuf,
+        #[arg(
+            long,
+            short,
+            required_unless_present = "update",
+            conflicts_with = "update"
+        )]
+        output: Option<PathBuf>,
+        /// A PMTiles archive seeded before, to make again only around --bbox (the area that
+        /// changed) and rewrite, keeping its other tiles.
+        #[arg(long, requires = "bbox")]
+        update: Option<PathBuf>,
         /// FlatGeobuf files or folders, or PostgreSQL connection strings, as for `serve`.
         sources: Vec<PathBuf>,
     },
@@ -205,26 +216,36 @@ fn main() -> ExitCode {
             bbox,
             threads,
             output,
+            update,
             sources,
         } => {
             let run = || {
                 let (config, catalogue) = load(config, &sources)?;
-                let options = tessera::seed::SeedOptions {
-                    min_zoom: minzoom,
-                    max_zoom: maxzoom,
-                    bbox: bbox.as_deref().map(parse_bbox).transpose()?,
-                    threads: threads.unwrap_or_else(|| {
-                        std::thread::available_parallelism().map_or(1, |n| n.get())
-                    }),
-                };
-                seed(
-                    &config,
-                    &catalogue,
-                    &layers,
-                    struttura.as_deref(),
-                    &options,
-                    &output,
-                )
+                let threads = threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let bbox = bbox.as_deref().map(parse_bbox).transpose()?;
+                let chosen = (layers.as_slice(), struttura.as_deref());
+                match (output, update) {
+                    (Some(output), _) => {
+                        let options = tessera::seed::SeedOptions {
+                            min_zoom: minzoom.unwrap_or(0),
+                            max_zoom: maxzoom.unwrap_or(14),
+                            bbox,
+                            threads,
+                        };
+                        seed(&config, &catalogue, chosen, &options, &output, None)
+                    }
+                    (None, Some(archive)) => update_archive(
+                        &config,
+                        &catalogue,
+                        chosen,
+                        (minzoom, maxzoom),
+                        bbox,
+                        threads,
+                        &archive,
+                    ),
+                    (None, None) => Err("give --output or --update".into()),
+                }
             };
             match run() {
                 Ok(()) => ExitCode::SUCCESS,
@@ -567,10 +588,10 @@ fn parse_bbox(text: &str) -> Result<geo_types::Rect<f64>, String> {
 fn seed(
     config: &Config,
     catalogue: &Catalogue,
-    layers: &[String],
-    struttura: Option<&str>,
+    (layers, struttura): (&[String], Option<&str>),
     options: &tessera::seed::SeedOptions,
     output: &Path,
+    reuse: Option<tessera::seed::Reuse<'_>>,
 ) -> Result<(), String> {
     use tessera::catalogue::TilesetId;
     use tessera::tiles::TileSource;
@@ -642,16 +663,14 @@ fn seed(
             }
         }
     };
-    let report = tessera::seed::run(
-        &engine,
-        &tms,
-        &pyramid,
-        options,
-        sink,
-        runtime.handle(),
-        &progress,
-    )
-    .map_err(|e| error_chain(&e))?;
+    let cx = tessera::seed::Context {
+        threads: options.threads,
+        runtime: runtime.handle(),
+        progress: &progress,
+        reuse,
+    };
+    let report =
+        tessera::seed::run(&engine, &tms, &pyramid, sink, &cx).map_err(|e| error_chain(&e))?;
     bar.finish_and_clear();
     let (mut written, mut empty, mut duplicates, mut bytes) = (0, 0, 0, 0);
     println!("zoom  tiles  empty  same  bytes  largest (uncompressed)");
@@ -678,6 +697,42 @@ fn seed(
         (written + empty) as f64 / secs.max(1e-9)
     );
     Ok(())
+}
+
+/// `tessera seed --update ARCHIVE --bbox …`: the archive made again over the data's extent
+/// and its zooms, the tiles away from the bbox taken from it as they are, then put in its
+/// place.
+fn update_archive(
+    config: &Config,
+    catalogue: &Catalogue,
+    chosen: (&[String], Option<&str>),
+    (minzoom, maxzoom): (Option<u8>, Option<u8>),
+    changed: Option<geo_types::Rect<f64>>,
+    threads: usize,
+    archive: &Path,
+) -> Result<(), String> {
+    use tessera::archive::{Format, pmtiles_read::PmtilesSource};
+    if Format::of(archive) != Format::Pmtiles {
+        return Err(format!(
+            "--update {}: only PMTiles archives are updated yet; seed an MBTiles archive or a folder again",
+            archive.display()
+        ));
+    }
+    let changed = changed.ok_or("--update needs --bbox: the area that changed")?;
+    let old =
+        PmtilesSource::open_file(archive).map_err(|e| format!("{}: {e}", archive.display()))?;
+    let options = tessera::seed::SeedOptions {
+        min_zoom: minzoom.unwrap_or(old.header().min_zoom),
+        max_zoom: maxzoom.unwrap_or(old.header().max_zoom),
+        bbox: None,
+        threads,
+    };
+    let read = |c| old.read_tile(c);
+    let reuse = tessera::seed::Reuse {
+        changed,
+        old: &read,
+    };
+    seed(config, catalogue, chosen, &options, archive, Some(reuse))
 }
 
 /// Bytes as KB or MB, for the summary.

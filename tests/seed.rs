@@ -370,3 +370,105 @@ fn an_interrupted_run_leaves_the_archive_that_was_there() {
     assert!(!partial.exists());
     assert_ne!(std::fs::read(&file).unwrap(), b"the archive before");
 }
+
+/// The sample's cultural heritage points as a FlatGeobuf file at `to`, with the name of
+/// those inside `changed` (west, south, east, north) replaced when it is given.
+fn beni(to: &Path, changed: Option<(f64, f64, f64, f64)>) {
+    let name = match changed {
+        Some((w, s, e, n)) => format!(
+            "case when ST_X(geometry) between {w} and {e} and ST_Y(geometry) between {s} and {n} then 'cambiato' else denominazione end"
+        ),
+        None => "denominazione".into(),
+    };
+    let _ = std::fs::remove_file(to);
+    let out = Command::new(common::require_tool("ogr2ogr"))
+        .args(["-f", "FlatGeobuf"])
+        .arg(to)
+        .arg(common::repo().join("sample-data/beni_culturali.fgb"))
+        .args(["-nln", "beni", "-dialect", "SQLite", "-sql"])
+        .arg(format!(
+            "select codice, {name} as denominazione, tipo, comune, geometry from beni_culturali"
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_update_equals_a_full_seed_of_the_changed_data() {
+    use tessera::archive::pmtiles_read::PmtilesSource;
+    use tessera::tiles::matrix::TileCoord;
+    let dir = common::temp_dir();
+    let data = dir.join("beni.fgb");
+    beni(&data, None);
+    let config = dir.join("tessera.toml");
+    std::fs::write(
+        &config,
+        common::layer_toml_from(
+            "beni",
+            r#"flatgeobuf = "beni.fgb""#,
+            r#"struttura = ["patrimonio_culturale_paesaggistico"], stato = "di_fatto""#,
+            "",
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("seed")
+            .args(["--config", config.to_str().unwrap(), "--maxzoom", "11"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let archive = dir.join("beni.pmtiles");
+    run(&["-o", archive.to_str().unwrap()]);
+    let before = std::fs::read(&archive).unwrap();
+    // Florence's points are renamed; the archive is made again around them only.
+    let florence = (11.1, 43.6, 11.4, 43.9);
+    beni(&data, Some(florence));
+    let b = format!(
+        "{},{},{},{}",
+        florence.0, florence.1, florence.2, florence.3
+    );
+    run(&["--update", archive.to_str().unwrap(), "--bbox", &b]);
+    let full = dir.join("full.pmtiles");
+    run(&["-o", full.to_str().unwrap()]);
+    std::fs::write(dir.join("before.pmtiles"), &before).unwrap();
+    let (updated, full, before) = (
+        PmtilesSource::open_file(&archive).unwrap(),
+        PmtilesSource::open_file(&full).unwrap(),
+        PmtilesSource::open_file(&dir.join("before.pmtiles")).unwrap(),
+    );
+    assert_eq!(updated.header(), full.header());
+    let (mut same, mut changed) = (0, 0);
+    for z in 0..=11u8 {
+        let (x0, y0) = common::geo::tile_of(z.into(), 9.7, 44.45);
+        let (x1, y1) = common::geo::tile_of(z.into(), 12.3, 42.3);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let c = TileCoord { z, x, y };
+                let (u, f) = (updated.read_tile(c).unwrap(), full.read_tile(c).unwrap());
+                assert!(u == f, "{z}/{x}/{y}: the update differs from a full seed");
+                if f == before.read_tile(c).unwrap() {
+                    same += 1;
+                } else {
+                    changed += 1;
+                }
+            }
+        }
+    }
+    // Some tiles changed (those over Florence), most did not.
+    assert!(
+        changed > 5 && same > changed,
+        "{changed} changed, {same} the same"
+    );
+}

@@ -100,22 +100,36 @@ impl Pyramid {
     }
 }
 
+/// The tiles of an archive that a run may keep: those away from `changed` (in CRS84) are
+/// taken from `old` (as stored, compressed as the sink wants) instead of being made again.
+pub struct Reuse<'a> {
+    pub changed: Rect<f64>,
+    pub old: &'a (dyn Fn(TileCoord) -> Result<Option<Vec<u8>>, TileError> + Sync),
+}
+
+/// How a run goes: its threads, the runtime for sources without blocking reads (PostGIS),
+/// where progress is told, and what it may keep of an older archive.
+pub struct Context<'a> {
+    pub threads: usize,
+    pub runtime: &'a tokio::runtime::Handle,
+    pub progress: &'a (dyn Fn(Progress) + Sync),
+    pub reuse: Option<Reuse<'a>>,
+}
+
 /// The tiles of `pyramid`, made by `engine`, put into `sink`, which is finished at the end (a
-/// run that fails leaves it unfinished: nothing appears under its name). `runtime` runs the
-/// reads of sources without blocking ones (PostGIS).
+/// run that fails leaves it unfinished: nothing appears under its name).
 pub fn run(
     engine: &EngineTiles,
     tms: &TileMatrixSet,
     pyramid: &Pyramid,
-    options: &SeedOptions,
     mut sink: Box<dyn TileSink>,
-    runtime: &tokio::runtime::Handle,
-    progress: &(dyn Fn(Progress) + Sync),
+    cx: &Context<'_>,
 ) -> Result<Report, SeedError> {
     let started = Instant::now();
     let total = pyramid.total();
+    let (runtime, progress) = (cx.runtime, cx.progress);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads.max(1))
+        .num_threads(cx.threads.max(1))
         .build()
         .map_err(|e| SeedError::Invalid(format!("threads: {e}")))?;
     let gzip = sink.wants() == Compression::Gzip;
@@ -157,6 +171,11 @@ pub fn run(
                             y: c.y,
                             source,
                         };
+                        if let Some(kept) = reused(cx.reuse.as_ref(), tms, c) {
+                            let stored = kept.map_err(failed)?.unwrap_or_default();
+                            let n = stored.len() as u64;
+                            return Ok((c, stored, n, false));
+                        }
                         let rendered = match engine.render_blocking(tms, c, &cancel) {
                             Some(r) => r,
                             None => runtime.block_on(engine.render(tms, c)),
@@ -206,6 +225,22 @@ pub fn run(
     sink.finish()?;
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The old archive's tile `c`, when `reuse` keeps it: the tile and the margin around it (a
+/// quarter of a tile, more than any layer's buffer) are away from the change.
+fn reused(
+    reuse: Option<&Reuse<'_>>,
+    tms: &TileMatrixSet,
+    c: TileCoord,
+) -> Option<Result<Option<Vec<u8>>, TileError>> {
+    let reuse = reuse?;
+    let b = tms.bounds(c);
+    let around = crate::crs::grow(b, b.width() / 4.0);
+    match tms.to_crs84(around) {
+        Ok(r) if crate::crs::intersection(&r, &reuse.changed).is_none() => Some((reuse.old)(c)),
+        _ => None,
+    }
 }
 
 /// The tiles of each level, in tile-id order: those over the data's extent, cut to the bbox.
