@@ -225,25 +225,16 @@ fn main() -> ExitCode {
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
                 let bbox = bbox.as_deref().map(parse_bbox).transpose()?;
                 let chosen = (layers.as_slice(), struttura.as_deref());
+                let request = SeedRequest {
+                    zooms: (minzoom, maxzoom),
+                    bbox,
+                    threads,
+                };
                 match (output, update) {
-                    (Some(output), _) => {
-                        let options = tessera::seed::SeedOptions {
-                            min_zoom: minzoom.unwrap_or(0),
-                            max_zoom: maxzoom.unwrap_or(14),
-                            bbox,
-                            threads,
-                        };
-                        seed(&config, &catalogue, chosen, &options, &output, None)
+                    (Some(output), _) => seed(&config, &catalogue, chosen, &request, &output, None),
+                    (None, Some(archive)) => {
+                        update_archive(&config, &catalogue, chosen, &request, &archive)
                     }
-                    (None, Some(archive)) => update_archive(
-                        &config,
-                        &catalogue,
-                        chosen,
-                        (minzoom, maxzoom),
-                        bbox,
-                        threads,
-                        &archive,
-                    ),
                     (None, None) => Err("give --output or --update".into()),
                 }
             };
@@ -585,11 +576,18 @@ fn parse_bbox(text: &str) -> Result<geo_types::Rect<f64>, String> {
 
 /// `tessera seed`: the tileset chosen, its archive's metadata, the run with its progress,
 /// and the summary.
+/// What `tessera seed` was asked for; zooms not given come from the tileset (up to 14).
+struct SeedRequest {
+    zooms: (Option<u8>, Option<u8>),
+    bbox: Option<geo_types::Rect<f64>>,
+    threads: usize,
+}
+
 fn seed(
     config: &Config,
     catalogue: &Catalogue,
     (layers, struttura): (&[String], Option<&str>),
-    options: &tessera::seed::SeedOptions,
+    request: &SeedRequest,
     output: &Path,
     reuse: Option<tessera::seed::Reuse<'_>>,
 ) -> Result<(), String> {
@@ -611,29 +609,72 @@ fn seed(
     let ts = catalogue
         .tileset(&id, &config.server.title)
         .map_err(|e| e.to_string())?;
+    // The engine's tiles, even for a database whose `serve` tiles PostGIS makes.
     let engine = ts.engine();
     let info = engine.info();
+    if let Some(r) = &reuse {
+        let ids: Vec<&str> = info.layers.iter().map(|l| l.id.as_str()).collect();
+        if r.layers != ids {
+            return Err(format!(
+                "{} holds the layers {:?}; this tileset has {ids:?}: seed it anew with --output",
+                output.display(),
+                r.layers
+            ));
+        }
+    }
+    let (low, high) = info.zoom_range().unwrap_or((0, 14));
+    let options = tessera::seed::SeedOptions {
+        min_zoom: request.zooms.0.unwrap_or(low),
+        max_zoom: request.zooms.1.unwrap_or(high.min(14)),
+        bbox: request.bbox,
+        threads: request.threads,
+    };
+    let options = &options;
+    // Checked before the archive is begun: a bad request writes nothing.
+    let tms = tessera::tiles::matrix::TileMatrixSet::web_mercator_quad();
+    let pyramid =
+        tessera::seed::Pyramid::plan(&engine, &tms, options).map_err(|e| e.to_string())?;
     let source = tessera::styles::StyleSource::new(&ts, &info, "");
     let mut tilejson = tessera::styles::tilejson::of(&ts.title, &info, &source);
+    let (min, max) = (options.min_zoom, options.max_zoom);
     if let Some(map) = tilejson.as_object_mut() {
         map.remove("tiles");
     }
-    tilejson["minzoom"] = options.min_zoom.into();
-    tilejson["maxzoom"] = options.max_zoom.into();
+    tilejson["minzoom"] = min.into();
+    tilejson["maxzoom"] = max.into();
+    for l in tilejson["vector_layers"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        let clamp = |v: &serde_json::Value, d: u8| {
+            v.as_u64()
+                .map_or(d, |z| z.clamp(min.into(), max.into()) as u8)
+        };
+        l["minzoom"] = clamp(&l["minzoom"], min).into();
+        l["maxzoom"] = clamp(&l["maxzoom"], max).into();
+    }
     if let Some(b) = &options.bbox {
         tilejson["bounds"] = serde_json::json!([b.min().x, b.min().y, b.max().x, b.max().y]);
     }
-    tilejson["description"] = serde_json::Value::from(config.server.description.clone());
+    // The centre of what is seeded, at a zoom it has.
+    if let Some(b) = tilejson["bounds"].as_array().cloned() {
+        let f = |i: usize| b.get(i).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let z = tilejson["center"][2]
+            .as_u64()
+            .unwrap_or(min.into())
+            .clamp(min.into(), max.into());
+        tilejson["center"] = serde_json::json!([(f(0) + f(2)) / 2.0, (f(1) + f(3)) / 2.0, z]);
+    }
+    if !config.server.description.trim().is_empty() {
+        tilejson["description"] = config.server.description.clone().into();
+    }
     tilejson["tessera:classificazione"] = ts
         .layers
         .iter()
         .map(|l| (l.meta.id.clone(), l.meta.classificazione.to_json()))
         .collect::<serde_json::Map<_, _>>()
         .into();
-    let tms = tessera::tiles::matrix::TileMatrixSet::web_mercator_quad();
-    // Checked before the archive is begun: a bad request writes nothing.
-    let pyramid =
-        tessera::seed::Pyramid::plan(&engine, &tms, options).map_err(|e| e.to_string())?;
     let meta = tessera::archive::ArchiveMeta { tilejson };
     let sink = tessera::archive::create(output, &meta).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -672,7 +713,7 @@ fn seed(
     let report =
         tessera::seed::run(&engine, &tms, &pyramid, sink, &cx).map_err(|e| error_chain(&e))?;
     bar.finish_and_clear();
-    let (mut written, mut empty, mut duplicates, mut bytes) = (0, 0, 0, 0);
+    let (mut written, mut empty, mut duplicates, mut bytes, mut kept) = (0, 0, 0, 0, 0);
     println!("zoom  tiles  empty  same  bytes  largest (uncompressed)");
     for z in &report.zooms {
         println!(
@@ -688,10 +729,19 @@ fn seed(
         empty += z.empty;
         duplicates += z.duplicates;
         bytes += z.bytes;
+        kept += z.kept;
     }
     let secs = report.elapsed.as_secs_f64();
+    let once = match tessera::archive::Format::of(output) {
+        tessera::archive::Format::Pmtiles => ", stored once",
+        _ => "",
+    };
+    let kept = match kept {
+        0 => String::new(),
+        n => format!(", {n} kept as they were"),
+    };
     println!(
-        "{}: {written} tiles ({duplicates} the same as another, stored once in PMTiles), {empty} empty left out, {} in {secs:.1} s ({:.0} tiles/s)",
+        "{}: {written} tiles ({duplicates} the same as another{once}{kept}), {empty} empty left out, {} in {secs:.1} s ({:.0} tiles/s)",
         output.display(),
         human(bytes),
         (written + empty) as f64 / secs.max(1e-9)
@@ -706,33 +756,47 @@ fn update_archive(
     config: &Config,
     catalogue: &Catalogue,
     chosen: (&[String], Option<&str>),
-    (minzoom, maxzoom): (Option<u8>, Option<u8>),
-    changed: Option<geo_types::Rect<f64>>,
-    threads: usize,
+    request: &SeedRequest,
     archive: &Path,
 ) -> Result<(), String> {
     use tessera::archive::{Format, pmtiles_read::PmtilesSource};
+    use tessera::tiles::{Compression, TileSource};
     if Format::of(archive) != Format::Pmtiles {
         return Err(format!(
             "--update {}: only PMTiles archives are updated yet; seed an MBTiles archive or a folder again",
             archive.display()
         ));
     }
-    let changed = changed.ok_or("--update needs --bbox: the area that changed")?;
+    let changed = request
+        .bbox
+        .ok_or("--update needs --bbox: the area that changed")?;
     let old =
         PmtilesSource::open_file(archive).map_err(|e| format!("{}: {e}", archive.display()))?;
-    let options = tessera::seed::SeedOptions {
-        min_zoom: minzoom.unwrap_or(old.header().min_zoom),
-        max_zoom: maxzoom.unwrap_or(old.header().max_zoom),
-        bbox: None,
-        threads,
+    let h = old.header().clone();
+    if h.tile_compression != Compression::Gzip {
+        return Err(format!(
+            "{}: its tiles are not gzipped as tessera's are: seed it anew with --output",
+            archive.display()
+        ));
+    }
+    // The archive keeps its area and, unless told otherwise, its zooms.
+    let b = h.bounds;
+    let request = SeedRequest {
+        zooms: (
+            request.zooms.0.or(Some(h.min_zoom)),
+            request.zooms.1.or(Some(h.max_zoom)),
+        ),
+        bbox: Some(geo_types::Rect::new((b[0], b[1]), (b[2], b[3]))),
+        threads: request.threads,
     };
     let read = |c| old.read_tile(c);
     let reuse = tessera::seed::Reuse {
         changed,
+        zooms: (h.min_zoom, h.max_zoom),
+        layers: old.info().layers.iter().map(|l| l.id.clone()).collect(),
         old: &read,
     };
-    seed(config, catalogue, chosen, &options, archive, Some(reuse))
+    seed(config, catalogue, chosen, &request, archive, Some(reuse))
 }
 
 /// Bytes as KB or MB, for the summary.

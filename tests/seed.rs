@@ -358,12 +358,10 @@ fn an_interrupted_run_leaves_the_archive_that_was_there() {
         .unwrap();
     common::eventually("the working copy appears", || partial.exists());
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "finished too soon to interrupt"
-    );
-    child.kill().unwrap();
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
     child.wait().unwrap();
+    assert!(running, "finished too soon to interrupt");
     assert_eq!(std::fs::read(&file).unwrap(), b"the archive before");
     // The next run replaces the working copy, and then the archive.
     seeded(&["--maxzoom", "4", "-o", file.to_str().unwrap()]);
@@ -419,7 +417,7 @@ fn an_update_equals_a_full_seed_of_the_changed_data() {
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .arg("seed")
-            .args(["--config", config.to_str().unwrap(), "--maxzoom", "11"])
+            .args(["--config", config.to_str().unwrap()])
             .args(args)
             .output()
             .unwrap();
@@ -428,9 +426,10 @@ fn an_update_equals_a_full_seed_of_the_changed_data() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let archive = dir.join("beni.pmtiles");
-    run(&["-o", archive.to_str().unwrap()]);
+    run(&["--maxzoom", "11", "-o", archive.to_str().unwrap()]);
     let before = std::fs::read(&archive).unwrap();
     // Florence's points are renamed; the archive is made again around them only.
     let florence = (11.1, 43.6, 11.4, 43.9);
@@ -439,16 +438,27 @@ fn an_update_equals_a_full_seed_of_the_changed_data() {
         "{},{},{},{}",
         florence.0, florence.1, florence.2, florence.3
     );
-    run(&["--update", archive.to_str().unwrap(), "--bbox", &b]);
+    // Its zooms come from the archive.
+    let summary = run(&["--update", archive.to_str().unwrap(), "--bbox", &b]);
+    let kept: u64 = summary
+        .split(", ")
+        .find_map(|p| p.split_once(" kept as they were").map(|(n, _)| n))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(kept > 10, "{summary}");
     let full = dir.join("full.pmtiles");
-    run(&["-o", full.to_str().unwrap()]);
+    run(&["--maxzoom", "11", "-o", full.to_str().unwrap()]);
     std::fs::write(dir.join("before.pmtiles"), &before).unwrap();
     let (updated, full, before) = (
         PmtilesSource::open_file(&archive).unwrap(),
         PmtilesSource::open_file(&full).unwrap(),
         PmtilesSource::open_file(&dir.join("before.pmtiles")).unwrap(),
     );
-    assert_eq!(updated.header(), full.header());
+    let (u, f) = (updated.header(), full.header());
+    assert_eq!(
+        (u.min_zoom, u.max_zoom, u.tile_compression),
+        (f.min_zoom, f.max_zoom, f.tile_compression)
+    );
     let (mut same, mut changed) = (0, 0);
     for z in 0..=11u8 {
         let (x0, y0) = common::geo::tile_of(z.into(), 9.7, 44.45);

@@ -93,6 +93,6 @@ impl TileSink for MbtilesSink {
         let MbtilesSink { target, work, db } = *self;
         db.execute_batch("commit;").map_err(|e| failed(&work, e))?;
         db.close().map_err(|(_, e)| failed(&work, e))?;
-        std::fs::rename(&work, &target).map_err(io(&target))
+        super::publish(&work, &target)
     }
 }

@@ -81,6 +81,20 @@ pub fn working_copy(target: &Path) -> PathBuf {
     PathBuf::from(work)
 }
 
+/// Puts the finished working copy `work` in the place of `target`: its bytes on disk first,
+/// so that after a power cut the name holds either the old archive or the whole new one.
+fn publish(work: &Path, target: &Path) -> Result<(), SinkError> {
+    std::fs::File::open(work)
+        .and_then(|f| f.sync_all())
+        .map_err(io(work))?;
+    std::fs::rename(work, target).map_err(io(target))?;
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // The rename itself, recorded in the folder (best effort: not every system can).
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
+}
+
 /// A failure of the archive's writer (SQLite, the PMTiles writer), as an I/O error on `path`.
 fn failed(path: &Path, e: impl std::fmt::Display) -> SinkError {
     SinkError::Io {

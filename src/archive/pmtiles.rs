@@ -61,6 +61,6 @@ impl TileSink for PmtilesSink {
             writer,
         } = *self;
         writer.finalize().map_err(|e| failed(&work, e))?;
-        std::fs::rename(&work, &target).map_err(io(&target))
+        super::publish(&work, &target)
     }
 }

@@ -133,7 +133,7 @@ fn directory(b: &[u8]) -> Result<Vec<Entry>, TileError> {
     let mut at = 0;
     let n = varint(b, &mut at)? as usize;
     // Each entry takes four bytes at least: a count beyond that is a corrupt archive.
-    if n > b.len() {
+    if n > b.len() / 4 {
         return Err(bad("a directory counts more entries than it holds"));
     }
     let mut entries = vec![
@@ -161,7 +161,9 @@ fn directory(b: &[u8]) -> Result<Vec<Entry>, TileError> {
     for i in 0..n {
         let v = varint(b, &mut at)?;
         entries[i].offset = if v == 0 && i > 0 {
-            entries[i - 1].offset + entries[i - 1].length
+            (entries[i - 1].offset)
+                .checked_add(entries[i - 1].length)
+                .ok_or_else(|| bad("offsets overflow"))?
         } else {
             v.saturating_sub(1)
         };
@@ -175,9 +177,15 @@ fn inflated(h: &Header, raw: Vec<u8>, name: &str) -> Result<Vec<u8>, TileError> 
         return Ok(raw);
     }
     let mut out = Vec::new();
+    // A directory or metadata that inflates past this is not one a writer made.
+    const MAX: u64 = 256 << 20;
     flate2::read::GzDecoder::new(&raw[..])
+        .take(MAX + 1)
         .read_to_end(&mut out)
         .map_err(|e| TileError::Internal(format!("{name}: {e}")))?;
+    if out.len() as u64 > MAX {
+        return Err(bad("a directory inflates past 256 MB"));
+    }
     Ok(out)
 }
 
@@ -192,7 +200,7 @@ pub fn tile_id(c: TileCoord) -> u64 {
 pub struct PmtilesSource {
     ranges: Box<dyn Ranges>,
     header: Header,
-    root: Vec<Entry>,
+    root: Arc<Vec<Entry>>,
     /// Leaf directories read lately, by offset.
     leaves: Mutex<Vec<(u64, Arc<Vec<Entry>>)>>,
     info: Arc<TileSourceInfo>,
@@ -220,7 +228,7 @@ impl PmtilesSource {
         let read = |(offset, len): (u64, u64)| -> Result<Vec<u8>, TileError> {
             inflated(&header, ranges.read(offset, len).map_err(io)?, &name)
         };
-        let root = directory(&read(header.root)?)?;
+        let root = Arc::new(directory(&read(header.root)?)?);
         let metadata: serde_json::Value =
             serde_json::from_slice(&read(header.metadata)?).unwrap_or_default();
         let info = Arc::new(info_of(&header, &metadata));
@@ -241,14 +249,14 @@ impl PmtilesSource {
     /// The directory entry holding tile `id`, following leaves (at most three deep, as the
     /// spec bounds them).
     fn find(&self, id: u64) -> Result<Option<Entry>, TileError> {
-        let mut dir: Arc<Vec<Entry>> = Arc::new(self.root.clone());
+        let mut dir = self.root.clone();
         for _ in 0..4 {
             let i = dir.partition_point(|e| e.tile_id <= id);
             let Some(e) = i.checked_sub(1).map(|i| dir[i]) else {
                 return Ok(None);
             };
             if e.run_length > 0 {
-                return Ok((id < e.tile_id + e.run_length).then_some(e));
+                return Ok((id < e.tile_id.saturating_add(e.run_length)).then_some(e));
             }
             dir = self.leaf(e.offset, e.length)?;
         }
@@ -261,12 +269,12 @@ impl PmtilesSource {
             return Ok(d.clone());
         }
         drop(kept);
-        let raw = self
-            .ranges
-            .read(self.header.leaves.0 + offset, length)
-            .map_err(|e| {
-                TileError::Source(SourceError::Unavailable(format!("{}: {e}", self.name)))
-            })?;
+        let at = (self.header.leaves.0)
+            .checked_add(offset)
+            .ok_or_else(|| bad("a leaf directory's offset overflows"))?;
+        let raw = self.ranges.read(at, length).map_err(|e| {
+            TileError::Source(SourceError::Unavailable(format!("{}: {e}", self.name)))
+        })?;
         let d = Arc::new(directory(&inflated(&self.header, raw, &self.name)?)?);
         let mut kept = self.leaves.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.len() >= LEAVES_KEPT {
@@ -284,12 +292,16 @@ impl PmtilesSource {
         let Some(e) = self.find(tile_id(c))? else {
             return Ok(None);
         };
-        let bytes = self
-            .ranges
-            .read(self.header.data.0 + e.offset, e.length)
-            .map_err(|e| {
-                TileError::Source(SourceError::Unavailable(format!("{}: {e}", self.name)))
-            })?;
+        let at = (self.header.data.0)
+            .checked_add(e.offset)
+            .ok_or_else(|| bad("a tile's offset overflows"))?;
+        let bytes = self.ranges.read(at, e.length).map_err(|e| {
+            TileError::Source(SourceError::Unavailable(format!("{}: {e}", self.name)))
+        })?;
+        // A cut archive: the tile is not all there.
+        if bytes.len() as u64 != e.length {
+            return Err(bad("a tile ends past the end of the file"));
+        }
         Ok(Some(bytes))
     }
 }
@@ -304,9 +316,11 @@ fn info_of(h: &Header, metadata: &serde_json::Value) -> TileSourceInfo {
             let zoom = |k: &str, d: u8| l[k].as_u64().map_or(d, |z| z.min(30) as u8);
             let fields = (l["fields"].as_object().into_iter().flatten())
                 .map(|(k, t)| {
-                    let kind = match t.as_str() {
-                        Some("Number") => FieldType::Number,
-                        Some("Boolean") => FieldType::Boolean,
+                    // TileJSON writes `Number`; tessera's archives the JSON types in lower case.
+                    let kind = match t.as_str().map(str::to_ascii_lowercase).as_deref() {
+                        Some("integer") => FieldType::Integer,
+                        Some("number") => FieldType::Number,
+                        Some("boolean") => FieldType::Boolean,
                         _ => FieldType::String,
                     };
                     (k.clone(), kind)

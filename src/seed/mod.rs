@@ -50,8 +50,10 @@ pub struct ZoomReport {
     pub duplicates: u64,
     /// Bytes put, as stored (compressed as the sink wants).
     pub bytes: u64,
-    /// The largest tile, uncompressed.
+    /// The largest tile made, uncompressed.
     pub largest: u64,
+    /// Tiles taken as they were from an older archive (`--update`).
+    pub kept: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -67,10 +69,6 @@ pub struct Progress {
     pub total: u64,
     pub z: u8,
 }
-
-/// A tile made: where, its bytes as the sink wants them, its size uncompressed, and whether
-/// its query box held no feature at all (then neither do its children's).
-type Made = (TileCoord, Vec<u8>, u64, bool);
 
 /// Tiles made at once before the writer takes them: enough to keep every thread busy, few
 /// enough that their bytes stay small in memory.
@@ -100,10 +98,15 @@ impl Pyramid {
     }
 }
 
-/// The tiles of an archive that a run may keep: those away from `changed` (in CRS84) are
-/// taken from `old` (as stored, compressed as the sink wants) instead of being made again.
+/// The tiles of an archive that a run may keep: those whose query box (with the widest
+/// buffer of any layer, and a pixel) is away from `changed` (in CRS84), at the zooms the
+/// archive has, are taken from `old` as stored (compressed as the sink wants) instead of
+/// being made again.
 pub struct Reuse<'a> {
     pub changed: Rect<f64>,
+    pub zooms: (u8, u8),
+    /// The archive's layers: a run of other layers does not reuse it.
+    pub layers: Vec<String>,
     pub old: &'a (dyn Fn(TileCoord) -> Result<Option<Vec<u8>>, TileError> + Sync),
 }
 
@@ -114,6 +117,15 @@ pub struct Context<'a> {
     pub runtime: &'a tokio::runtime::Handle,
     pub progress: &'a (dyn Fn(Progress) + Sync),
     pub reuse: Option<Reuse<'a>>,
+}
+
+/// A tile, ready for the writer.
+struct Made {
+    coord: TileCoord,
+    /// As the sink wants them; empty when the tile has nothing.
+    bytes: Vec<u8>,
+    /// Its size uncompressed; `None` for a tile kept from an older archive.
+    plain: Option<u64>,
 }
 
 /// The tiles of `pyramid`, made by `engine`, put into `sink`, which is finished at the end (a
@@ -127,40 +139,28 @@ pub fn run(
 ) -> Result<Report, SeedError> {
     let started = Instant::now();
     let total = pyramid.total();
-    let (runtime, progress) = (cx.runtime, cx.progress);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cx.threads.max(1))
         .build()
         .map_err(|e| SeedError::Invalid(format!("threads: {e}")))?;
     let gzip = sink.wants() == Compression::Gzip;
+    // The widest reach of a layer's tile beyond its edges, as a share of the tile, and a
+    // pixel more.
+    let reach = (engine.layers().iter())
+        .map(|l| f64::from(l.tiling.buffer) / f64::from(l.tiling.extent.max(1)))
+        .fold(0.0, f64::max)
+        + 1.0 / f64::from(tms.tile_size.max(1));
     let cancel = Cancel::never();
     let mut report = Report::default();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut done = 0u64;
-    // A tile whose box holds nothing has children that hold nothing (theirs lie within it):
-    // they are not made (open sea, most of a region's deep tiles), once every layer is in
-    // its zoom range (above it a layer reads nothing, whatever is there).
-    let every_layer_from = (engine.layers().iter())
-        .map(|l| l.tiling.min_zoom)
-        .max()
-        .unwrap_or(0);
-    let mut barren: HashSet<(u32, u32)> = HashSet::new();
     for (z, coords) in &pyramid.levels {
         let z = *z;
         let mut level = ZoomReport {
             z,
             ..ZoomReport::default()
         };
-        let parents_barren = std::mem::take(&mut barren);
-        let prune = z > every_layer_from;
         for batch in coords.chunks(BATCH) {
-            let (skipped, batch): (Vec<TileCoord>, Vec<TileCoord>) = batch
-                .iter()
-                .partition(|c| prune && parents_barren.contains(&(c.x / 2, c.y / 2)));
-            for c in &skipped {
-                barren.insert((c.x, c.y));
-            }
-            level.empty += skipped.len() as u64;
             let made: Vec<Result<Made, SeedError>> = pool.install(|| {
                 batch
                     .par_iter()
@@ -171,23 +171,26 @@ pub fn run(
                             y: c.y,
                             source,
                         };
-                        if let Some(kept) = reused(cx.reuse.as_ref(), tms, c) {
-                            let stored = kept.map_err(failed)?.unwrap_or_default();
-                            let n = stored.len() as u64;
-                            return Ok((c, stored, n, false));
+                        if let Some(kept) = reused(cx.reuse.as_ref(), tms, c, reach) {
+                            return Ok(Made {
+                                coord: c,
+                                bytes: kept.map_err(failed)?.unwrap_or_default(),
+                                plain: None,
+                            });
                         }
                         let rendered = match engine.render_blocking(tms, c, &cancel) {
                             Some(r) => r,
-                            None => runtime.block_on(engine.render(tms, c)),
+                            None => cx.runtime.block_on(engine.render(tms, c)),
                         }
                         .map_err(failed)?;
-                        let plain = rendered.bytes.len() as u64;
-                        let nothing = rendered.features == 0
-                            && rendered.dropped == 0
-                            && rendered.stand_ins == 0
-                            && rendered.stood_for == 0;
-                        if plain == 0 || !gzip {
-                            return Ok((c, rendered.bytes.to_vec(), plain, nothing));
+                        let plain = Some(rendered.bytes.len() as u64);
+                        if rendered.bytes.is_empty() || !gzip {
+                            let bytes = rendered.bytes.to_vec();
+                            return Ok(Made {
+                                coord: c,
+                                bytes,
+                                plain,
+                            });
                         }
                         let mut gz = flate2::write::GzEncoder::new(
                             Vec::with_capacity(rendered.bytes.len() / 2),
@@ -195,30 +198,34 @@ pub fn run(
                         );
                         gz.write_all(&rendered.bytes)
                             .and_then(|_| gz.finish())
-                            .map(|bytes| (c, bytes, plain, nothing))
+                            .map(|bytes| Made {
+                                coord: c,
+                                bytes,
+                                plain,
+                            })
                             .map_err(|e| failed(TileError::Internal(format!("gzip: {e}"))))
                     })
                     .collect()
             });
             for tile in made {
-                let (c, bytes, plain, nothing) = tile?;
-                if nothing {
-                    barren.insert((c.x, c.y));
-                }
-                if plain == 0 {
+                let tile = tile?;
+                if tile.bytes.is_empty() {
                     level.empty += 1;
                     continue;
                 }
-                if !seen.insert(xxhash_rust::xxh3::xxh3_64(&bytes)) {
+                if !seen.insert(xxhash_rust::xxh3::xxh3_64(&tile.bytes)) {
                     level.duplicates += 1;
                 }
-                sink.put(c, &bytes)?;
+                sink.put(tile.coord, &tile.bytes)?;
                 level.written += 1;
-                level.bytes += bytes.len() as u64;
-                level.largest = level.largest.max(plain);
+                level.bytes += tile.bytes.len() as u64;
+                match tile.plain {
+                    Some(n) => level.largest = level.largest.max(n),
+                    None => level.kept += 1,
+                }
             }
-            done += (batch.len() + skipped.len()) as u64;
-            progress(Progress { done, total, z });
+            done += batch.len() as u64;
+            (cx.progress)(Progress { done, total, z });
         }
         report.zooms.push(level);
     }
@@ -227,16 +234,20 @@ pub fn run(
     Ok(report)
 }
 
-/// The old archive's tile `c`, when `reuse` keeps it: the tile and the margin around it (a
-/// quarter of a tile, more than any layer's buffer) are away from the change.
+/// The old archive's tile `c`, when `reuse` keeps it: at a zoom the archive has, and with the
+/// tile's reach (`reach` of a tile around it) away from the change.
 fn reused(
     reuse: Option<&Reuse<'_>>,
     tms: &TileMatrixSet,
     c: TileCoord,
+    reach: f64,
 ) -> Option<Result<Option<Vec<u8>>, TileError>> {
     let reuse = reuse?;
+    if !(reuse.zooms.0..=reuse.zooms.1).contains(&c.z) {
+        return None;
+    }
     let b = tms.bounds(c);
-    let around = crate::crs::grow(b, b.width() / 4.0);
+    let around = crate::crs::grow(b, b.width() * reach);
     match tms.to_crs84(around) {
         Ok(r) if crate::crs::intersection(&r, &reuse.changed).is_none() => Some((reuse.old)(c)),
         _ => None,
