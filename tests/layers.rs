@@ -14,6 +14,8 @@ const ORDER: &[&str] = &[
     "source",
     "geojson",
     "tiles",
+    "archive",
+    "seed",
     "catalogue",
     "styles",
     "config",

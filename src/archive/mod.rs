@@ -109,3 +109,64 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SinkError + '_ {
         source,
     }
 }
+
+/// The position of tile `x`, `y` along the Hilbert curve over level `z` (PMTiles' order
+/// within a level).
+pub fn hilbert(z: u8, x: u32, y: u32) -> u64 {
+    let (mut x, mut y) = (u64::from(x), u64::from(y));
+    let n = 1u64 << z;
+    let mut d = 0u64;
+    let mut s = n / 2;
+    while s > 0 {
+        let rx = u64::from(x & s > 0);
+        let ry = u64::from(y & s > 0);
+        d += s * s * ((3 * rx) ^ ry);
+        // Rotate the quadrant so that the curve continues (only the lower bits count on).
+        if ry == 0 {
+            if rx == 1 {
+                x = n - 1 - x;
+                y = n - 1 - y;
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s /= 2;
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hilbert_order_visits_neighbours_in_turn() {
+        // Level 1: (0,0) (0,1) (1,1) (1,0), as PMTiles numbers them.
+        let order: Vec<u64> = [(0, 0), (0, 1), (1, 1), (1, 0)]
+            .iter()
+            .map(|&(x, y)| hilbert(1, x, y))
+            .collect();
+        assert_eq!(order, [0, 1, 2, 3]);
+        // Positions the PMTiles project's reader gives (tile id less the level's first).
+        for (z, x, y, d) in [
+            (3, 5, 2, 55),
+            (10, 543, 374, 889_921),
+            (14, 8700, 5960, 227_823_386),
+            (5, 31, 0, 1023),
+        ] {
+            assert_eq!(hilbert(z, x, y), d, "{z}/{x}/{y}");
+        }
+        // Every position once, each a step from the one before.
+        for z in 2..6u8 {
+            let n = 1u32 << z;
+            let mut cells: Vec<(u64, u32, u32)> = (0..n)
+                .flat_map(|x| (0..n).map(move |y| (hilbert(z, x, y), x, y)))
+                .collect();
+            cells.sort();
+            for (i, w) in cells.windows(2).enumerate() {
+                assert_eq!(w[0].0, i as u64);
+                let step = w[0].1.abs_diff(w[1].1) + w[0].2.abs_diff(w[1].2);
+                assert_eq!(step, 1, "z{z} {w:?}");
+            }
+        }
+    }
+}

@@ -193,7 +193,7 @@ fn inflated(h: &Header, raw: Vec<u8>, name: &str) -> Result<Vec<u8>, TileError> 
 /// Hilbert curve.
 pub fn tile_id(c: TileCoord) -> u64 {
     let above = ((1u64 << (2 * u64::from(c.z))) - 1) / 3;
-    above + crate::seed::hilbert(c.z, c.x, c.y)
+    above + super::hilbert(c.z, c.x, c.y)
 }
 
 #[derive(Debug)]
