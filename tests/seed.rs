@@ -24,6 +24,14 @@ fn seed(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A seed with `args` fails, saying `says`.
+fn refused(args: &[&str], says: &str) {
+    let r = seed(args);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success(), "{args:?}");
+    assert!(err.contains(says), "{args:?}: {err}");
+}
+
 fn seeded(args: &[&str]) -> String {
     let out = seed(args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -118,12 +126,9 @@ fn seeded_tiles_are_the_tiles_served_byte_for_byte() {
     // A tile the bbox leaves out is not there.
     assert!(!dir.join("12/2180").exists());
     // A folder already there is not overwritten.
-    let again = seed(&["--maxzoom", "3", "-o", dir.to_str().unwrap()]);
-    assert!(!again.status.success());
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("already exists"),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
+    refused(
+        &["--maxzoom", "3", "-o", dir.to_str().unwrap()],
+        "already exists",
     );
 }
 
@@ -325,18 +330,12 @@ fn bad_arguments_are_refused_clearly_and_write_nothing() {
     ] {
         let mut all = args.clone();
         all.extend(["-o", o]);
-        let r = seed(&all);
-        let err = String::from_utf8_lossy(&r.stderr);
-        assert!(!r.status.success(), "{args:?}");
-        assert!(err.contains(says), "{args:?}: {err}");
+        refused(&all, says);
         assert!(!out.exists() && !Path::new(&format!("{o}.partial")).exists());
     }
-    let r = seed(&["-o", "/nessuna/cartella/out.pmtiles"]);
-    assert!(!r.status.success());
-    assert!(
-        String::from_utf8_lossy(&r.stderr).contains("/nessuna/cartella/out.pmtiles"),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
+    refused(
+        &["-o", "/nessuna/cartella/out.pmtiles"],
+        "/nessuna/cartella/out.pmtiles",
     );
 }
 

@@ -21,13 +21,16 @@ pub trait Ranges: Send + Sync + std::fmt::Debug {
 #[derive(Debug)]
 pub struct FileRanges {
     file: std::fs::File,
+    /// The file's size when opened: an archive is replaced by a rename, never written in
+    /// place, so the open file keeps it.
+    size: u64,
 }
 
 impl FileRanges {
     pub fn open(path: &Path) -> std::io::Result<FileRanges> {
-        Ok(FileRanges {
-            file: std::fs::File::open(path)?,
-        })
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        Ok(FileRanges { file, size })
     }
 }
 
@@ -35,8 +38,7 @@ impl Ranges for FileRanges {
     fn read(&self, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
         use std::os::unix::fs::FileExt;
         // No more than the file holds, whatever a (corrupt) directory says.
-        let size = self.file.metadata()?.len();
-        let mut buf = vec![0; len.min(size.saturating_sub(offset)) as usize];
+        let mut buf = vec![0; len.min(self.size.saturating_sub(offset)) as usize];
         let mut got = 0;
         while got < buf.len() {
             match self.file.read_at(&mut buf[got..], offset + got as u64)? {

@@ -497,14 +497,18 @@ impl PostgisSource {
     pub fn set_time(&mut self, start: &str, end: Option<&str>) -> Result<(), SourceError> {
         let mut table = self.table.clone();
         table.time = Some(time::columns(&table, start, end)?);
-        let (t, to_crs84) = (table.clone(), self.to_crs84.clone());
-        let measured = self
-            .db
-            .once(async move |_, client| measure(&*client, &t, &to_crs84).await)?;
+        // Only the times: the count and extent were measured at discovery.
+        let sql = format!(
+            "select first, last, open, open_start from (select {} from {}) e",
+            time::extent_select(&table),
+            table.quoted()
+        );
+        let row = (self.db)
+            .once(async move |_, client| client.query_one(&sql, &[]).await.map_err(error))?;
         self.table = table;
         let mut info = self.info.lock().unwrap_or_else(PoisonError::into_inner);
         *info = Arc::new(SourceInfo {
-            temporal_extent: measured.time,
+            temporal_extent: time::extent(row.get(0), row.get(1), row.get(2), row.get(3)),
             ..(**info).clone()
         });
         Ok(())

@@ -366,6 +366,17 @@ pub struct DeclaredAtto {
     pub fase: String,
 }
 
+/// A `text[]` column as a list; a NULL among its values is no value.
+fn texts(r: &tokio_postgres::Row, i: usize) -> Vec<String> {
+    (r.try_get::<_, Option<Vec<Option<String>>>>(i)
+        .ok()
+        .flatten())
+    .unwrap_or_default()
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// The rows of `tessera.layers`, none when the database has no tessera schema.
 pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
     if !exists(client, "tessera.layers").await? {
@@ -420,29 +431,14 @@ pub async fn declared(client: &Client) -> Result<Vec<Declared>, SourceError> {
                 geometry: r.get(3),
                 title: r.get(4),
                 description: r.get(5),
-                // A NULL among them is no keyword.
-                keywords: (r
-                    .try_get::<_, Option<Vec<Option<String>>>>(6)
-                    .ok()
-                    .flatten())
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .collect(),
+                keywords: texts(r, 6),
                 license_id: r.get(7),
                 license_url: r.get(8),
                 attribution: r.get(9),
                 publisher_name: r.get(10),
                 publisher_ipa: r.get(11),
                 frequency: r.get(12),
-                strutture: (r
-                    .try_get::<_, Option<Vec<Option<String>>>>(13)
-                    .ok()
-                    .flatten())
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .collect(),
+                strutture: texts(r, 13),
                 stato: r.get(14),
                 tipo_diritto: r.get(15),
                 atto,
